@@ -1,0 +1,69 @@
+package org.maejvm.model;
+
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.stream.IntStream;
+
+/**
+ * Which patches each image keeps, in the contract of MAE's {@code random_masking}: per image, ids_shuffle orders
+ * patches by ascending noise, the first {@code keep} are visible, ids_restore = argsort(ids_shuffle) undoes the
+ * shuffle, and mask is 1 for removed patches, 0 for kept ones, in the original patch order.
+ */
+public record MaskPlan(int batch, int patches, int keep, int[] idsShuffle, int[] idsRestore, float[] mask) {
+
+    /** MAE's random masking from given uniform noise [batch, patches]; keep = int(L * (1 - maskRatio)). */
+    public static MaskPlan random(float[] noise, int batch, int patches, double maskRatio) {
+        if (!(maskRatio >= 0 && maskRatio < 1)) {
+            throw new IllegalArgumentException("mask ratio must be in [0, 1), got " + maskRatio);
+        }
+        if (noise.length != batch * patches) {
+            throw new IllegalArgumentException("noise has " + noise.length + " values, expected batch x patches = "
+                    + batch + " x " + patches);
+        }
+        int keep = (int) (patches * (1.0 - maskRatio));
+        if (keep < 1) throw new IllegalArgumentException("mask ratio " + maskRatio + " keeps no patch of " + patches);
+        int[] shuffle = new int[batch * patches];
+        for (int b = 0; b < batch; b++) {
+            int base = b * patches;
+            // Stable sort by noise: ties (never seen with continuous noise) keep patch order.
+            Integer[] order = IntStream.range(0, patches).boxed().toArray(Integer[]::new);
+            Arrays.sort(order, Comparator.comparingDouble(i -> noise[base + i]));
+            for (int j = 0; j < patches; j++) shuffle[base + j] = order[j];
+        }
+        return fromShuffle(shuffle, batch, patches, keep);
+    }
+
+    /** No masking: every patch kept in its own order (the encode path for downstream use). */
+    public static MaskPlan none(int batch, int patches) {
+        int[] shuffle = new int[batch * patches];
+        for (int b = 0; b < batch; b++) for (int j = 0; j < patches; j++) shuffle[b * patches + j] = j;
+        return fromShuffle(shuffle, batch, patches, patches);
+    }
+
+    /** Builds ids_restore and mask from a per-image permutation whose first {@code keep} entries are visible. */
+    public static MaskPlan fromShuffle(int[] idsShuffle, int batch, int patches, int keep) {
+        int[] restore = new int[batch * patches];
+        float[] mask = new float[batch * patches];
+        for (int b = 0; b < batch; b++) {
+            int base = b * patches;
+            boolean[] seen = new boolean[patches];
+            for (int j = 0; j < patches; j++) {
+                int p = idsShuffle[base + j];
+                if (p < 0 || p >= patches || seen[p]) {
+                    throw new IllegalArgumentException("ids_shuffle of image " + b + " is not a permutation of 0.." + (patches - 1));
+                }
+                seen[p] = true;
+                restore[base + p] = j;
+                mask[base + p] = j < keep ? 0f : 1f;
+            }
+        }
+        return new MaskPlan(batch, patches, keep, idsShuffle, restore, mask);
+    }
+
+    /** Visible patch ids per image, [batch, keep]. */
+    public int[] idsKeep() {
+        int[] out = new int[batch * keep];
+        for (int b = 0; b < batch; b++) System.arraycopy(idsShuffle, b * patches, out, b * keep, keep);
+        return out;
+    }
+}

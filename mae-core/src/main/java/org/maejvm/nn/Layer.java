@@ -1,0 +1,29 @@
+package org.maejvm.nn;
+
+import java.util.Arrays;
+import org.maejvm.ops.Backend;
+import org.maejvm.tensor.Tensor;
+
+/**
+ * Base of the layers: each keeps the activations its backward needs and owns its output and input-gradient
+ * buffers, reused from step to step while the shapes stay the same (so the steady state allocates nothing).
+ * A tensor returned by forward or backward stays valid until that layer's next forward or backward.
+ */
+public abstract class Layer {
+    protected final Backend backend;
+
+    protected Layer(Backend backend) {
+        this.backend = backend;
+    }
+
+    /** Returns {@code current} if it already has this shape, otherwise a new zeroed tensor of the shape. */
+    protected final Tensor ensure(Tensor current, int... shape) {
+        if (current != null && Arrays.equals(current.shape(), shape)) return current;
+        if (current != null) backend.free(current);
+        return backend.zeros(shape);
+    }
+
+    protected static String join(String prefix, String name) {
+        return prefix.isEmpty() ? name : prefix + "." + name;
+    }
+}
