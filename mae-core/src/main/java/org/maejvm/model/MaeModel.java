@@ -178,12 +178,20 @@ public final class MaeModel {
 
     /** Accumulates d(loss)/d(parameter) of the last forward into every trainable parameter's grad. */
     public void backward() {
+        backward(1f);
+    }
+
+    /**
+     * Accumulates dLoss * d(loss)/d(parameter): with gradient accumulation over k micro-batches the official loop
+     * back-propagates loss / k, i.e. dLoss = 1 / k.
+     */
+    public void backward(float dLoss) {
         if (plan == null) throw new IllegalStateException("backward() needs a forward() first");
         int b = plan.batch(), l = plan.patches(), keep = plan.keep();
         int d = config.embedDim(), dd = config.decoderEmbedDim(), p = config.patchDim();
 
         dPred = ensure(dPred, b, l, p);
-        backend.maskedMseBackward(pred, target, mask, normPix, 1f, dPred);
+        backend.maskedMseBackward(pred, target, mask, normPix, dLoss, dPred);
         dPredFull = ensure(dPredFull, b, 1 + l, p);
         backend.fill(dPredFull, 0f);
         backend.copyRows(b, l * p, new RowView(dPred, 0, l * p), new RowView(dPredFull, p, (1 + l) * p));

@@ -1,11 +1,14 @@
 package org.maejvm.nn;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.maejvm.ops.Backend;
+import org.maejvm.tensor.DType;
+import org.maejvm.tensor.HostTensor;
 import org.maejvm.tensor.Shapes;
 
 /** The parameters of a model in registration order, by official state_dict name. */
@@ -50,5 +53,39 @@ public final class ParameterSet {
         long n = 0;
         for (Parameter p : byName.values()) if (p.trainable()) n += Shapes.size(p.shape());
         return n;
+    }
+
+    /** Host copies of every tensor under its official name, in registration order (a PyTorch state_dict). */
+    public LinkedHashMap<String, HostTensor> stateDict() {
+        LinkedHashMap<String, HostTensor> out = new LinkedHashMap<>();
+        for (Parameter p : byName.values()) out.put(p.name(), new HostTensor(backend.toHost(p.value()), p.shape()));
+        return out;
+    }
+
+    /**
+     * Copies named weights into the parameters with equal names and shapes. Strict loading fails, loading nothing,
+     * when any parameter is missing, any key is unexpected or any shape differs; non-strict loading loads what
+     * matches and reports the rest.
+     */
+    public LoadReport load(Map<String, ? extends HostTensor> weights, boolean strict) {
+        List<String> loaded = new ArrayList<>(), missing = new ArrayList<>(), unexpected = new ArrayList<>(),
+                mismatched = new ArrayList<>();
+        for (Parameter p : byName.values()) {
+            HostTensor w = weights.get(p.name());
+            if (w == null) missing.add(p.name());
+            else if (!Arrays.equals(w.shape(), p.shape()) || w.dtype() != DType.F32) {
+                mismatched.add(p.name() + " (file " + w + ", model " + Shapes.str(p.shape()) + ")");
+            }
+        }
+        for (String k : weights.keySet()) if (!byName.containsKey(k)) unexpected.add(k);
+        LoadReport report = new LoadReport(loaded, missing, unexpected, mismatched);
+        if (strict && !report.clean()) throw new IllegalArgumentException("strict weight loading failed: " + report);
+        for (Parameter p : byName.values()) {
+            HostTensor w = weights.get(p.name());
+            if (w == null || !Arrays.equals(w.shape(), p.shape()) || w.dtype() != DType.F32) continue;
+            backend.upload(w.data, p.value());
+            loaded.add(p.name());
+        }
+        return report;
     }
 }
