@@ -1,0 +1,57 @@
+package org.maejvm.bench;
+
+import java.util.Arrays;
+
+/**
+ * Wall-clock timing for the plain-Java runner: warm up (so the JIT has compiled the kernels), then time
+ * several samples of back-to-back calls and keep the best and the median time per call.
+ */
+public final class Measure {
+    private Measure() {}
+
+    /** Samples per measurement; the best and the median are taken over these. */
+    static final int SAMPLES = 5;
+
+    /** Nanoseconds per call: the fastest sample and the median sample, and how many calls were timed. */
+    public record Timing(double bestNanos, double medianNanos, int calls) {}
+
+    /**
+     * Warms up for about {@code warmupSeconds}, then times {@link #SAMPLES} samples filling about
+     * {@code measureSeconds} together. A call slower than the whole measurement is timed once more after
+     * its warm-up call, so a slow kernel costs two calls rather than minutes.
+     */
+    public static Timing time(Runnable body, double measureSeconds, double warmupSeconds) {
+        long warmupEnd = System.nanoTime() + (long) (warmupSeconds * 1e9);
+        long last;
+        do {
+            long t0 = System.nanoTime();
+            body.run();
+            last = System.nanoTime() - t0;
+        } while (System.nanoTime() < warmupEnd);
+
+        double totalNanos = measureSeconds * 1e9, sampleNanos = totalNanos / SAMPLES;
+        int samples = last >= totalNanos ? 1 : (int) Math.min(SAMPLES, Math.max(2, Math.round(totalNanos / last)));
+        int reps = (int) Math.max(1, Math.round(sampleNanos / Math.max(1, last)));
+        double[] perCall = new double[samples];
+        for (int s = 0; s < samples; s++) {
+            long t0 = System.nanoTime();
+            for (int r = 0; r < reps; r++) body.run();
+            perCall[s] = (double) (System.nanoTime() - t0) / reps;
+        }
+        Arrays.sort(perCall);
+        return new Timing(perCall[0], perCall[samples / 2], samples * reps);
+    }
+
+    /**
+     * Waits until OpenBLAS worker threads have stopped spinning. After a call they busy-wait for about
+     * 2^28 cycles (~0.1 s) before sleeping; on a small machine they would otherwise steal cores from the next
+     * measurement.
+     */
+    public static void quiesce() {
+        try {
+            Thread.sleep(200);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
