@@ -56,16 +56,20 @@ public record GemmCase(int bigM, int bigK, int bigN, Form form) {
 
     /** The square 1024³ yardstick and the ViT-B Linear layers: qkv (400 tokens), fc1 and fc2 (1568 tokens). */
     public static List<GemmCase> standard(OpCases.Size size) {
-        int[][] layers = size == OpCases.Size.FULL
-                ? new int[][] {{1024, 1024, 1024}, {400, 768, 2304}, {1568, 768, 3072}, {1568, 3072, 768}}
-                : new int[][] {{1024, 1024, 1024}, {400, 768, 2304}};
-        return cases(layers);
+        return cases(switch (size) {
+            case FULL -> new int[][] {{1024, 1024, 1024}, {400, 768, 2304}, {1568, 768, 3072}, {1568, 3072, 768}};
+            case QUICK -> new int[][] {{1024, 1024, 1024}, {400, 768, 2304}};
+            case TINY -> TINY;
+        });
     }
 
     /** Small enough for the scalar reference backend (about a second in all). */
-    public static List<GemmCase> forReference() {
-        return cases(new int[][] {{256, 256, 256}});
+    public static List<GemmCase> forReference(OpCases.Size size) {
+        return cases(size == OpCases.Size.TINY ? TINY : new int[][] {{256, 256, 256}});
     }
+
+    /** Odd sizes that are no multiple of a vector or a register block. */
+    private static final int[][] TINY = {{37, 96, 83}};
 
     private static List<GemmCase> cases(int[][] layers) {
         List<GemmCase> out = new ArrayList<>();

@@ -27,8 +27,8 @@ public final class OpCases {
     /** Ops that return a value store it here, so the JIT cannot drop the work as unused. */
     static volatile float sink;
 
-    /** FULL: a 32-image batch; QUICK: 8 images, for smoke runs and tests. */
-    public enum Size { FULL, QUICK }
+    /** FULL: a 32-image batch; QUICK: 8 images, for smoke runs; TINY: 2 images and small GEMMs, for tests. */
+    public enum Size { FULL, QUICK, TINY }
 
     static final int PATCHES = 196, VISIBLE = 49, WIDTH = 768, HIDDEN = 3072, HEADS = 12, HEAD_DIM = 64;
     static final int DEC_TOKENS = 197, DEC_HEADS = 16, DEC_HEAD_DIM = 32, IMAGE = 224, PATCH = 16;
@@ -54,7 +54,7 @@ public final class OpCases {
     }
 
     private static List<OpCase> build(Size size, boolean reference) {
-        int imgs = size == Size.FULL ? 32 : 8;
+        int imgs = switch (size) { case FULL -> 32; case QUICK -> 8; case TINY -> 2; };
         int rows = imgs * VISIBLE;               // encoder tokens of a batch
         int attnImgs = reference ? Math.max(1, imgs / 4) : imgs;
         List<OpCase> cases = new ArrayList<>();

@@ -32,7 +32,7 @@ public final class OpsBenchmark {
     /**
      * @param threads   worker threads for the SIMD backend and OpenBLAS (the reference backend has one)
      * @param json      one JSON object per line instead of the table
-     * @param size      FULL shapes, or QUICK ones for a smoke run
+     * @param size      FULL shapes, QUICK ones for a smoke run, TINY ones for tests
      * @param openblas  which OpenBLAS build to compare GEMM against
      * @param backends  any of "reference", "simd"
      * @param filter    regular expression an op name must contain to run, or null for all
@@ -91,7 +91,8 @@ public final class OpsBenchmark {
                 : new OpenBlasSelector.Selection(null, List.of());
         for (String note : blas.notes()) info.println("# openblas: " + note);
         if (options.backends().contains("reference") && wantGemm) {
-            info.println("# reference backend: GEMM at 256x256x256 only (scalar, one thread; 1024³ and ViT-B shapes skipped)");
+            info.println("# reference backend: GEMM at " + GemmCase.forReference(options.size()).get(0).shape().split(" ")[0]
+                    + " only (scalar, one thread; 1024³ and ViT-B shapes skipped)");
         }
         if (!options.json()) out.println(Result.header());
 
@@ -100,7 +101,7 @@ public final class OpsBenchmark {
                 try (Backend b = backend(backendName, threads)) {
                     boolean ref = backendName.equals("reference");
                     Map<GemmCase.Form, Double> rateByForm = new EnumMap<>(GemmCase.Form.class);
-                    for (GemmCase c : ref ? GemmCase.forReference() : GemmCase.standard(options.size())) {
+                    for (GemmCase c : ref ? GemmCase.forReference(options.size()) : GemmCase.standard(options.size())) {
                         Double rate = rateByForm.get(c.form());
                         double projected = rate == null ? 0 : c.flops() / rate / 1e9;
                         if (projected > MAX_CALL_SECONDS) {
@@ -212,7 +213,7 @@ public final class OpsBenchmark {
 
     // ------------------------------------------------------------------ command line without picocli
 
-    /** {@code OpsBenchmark [--threads N] [--json] [--quick] [--openblas auto|debian|javacpp|none] [--backends a,b] [--filter REGEX]} */
+    /** {@code OpsBenchmark [--threads N] [--json] [--quick] [--size S] [--openblas auto|debian|javacpp|none] [--backends a,b] [--filter REGEX]} */
     public static void main(String[] args) {
         Options o = Options.defaults();
         int threads = o.threads();
@@ -228,12 +229,13 @@ public final class OpsBenchmark {
                 case "--threads" -> threads = Integer.parseInt(value(args, ++i, a));
                 case "--json" -> json = true;
                 case "--quick" -> size = OpCases.Size.QUICK;
+                case "--size" -> size = OpCases.Size.valueOf(value(args, ++i, a).toUpperCase(Locale.ROOT));
                 case "--openblas" -> blas = OpenBlasSelector.Choice.valueOf(value(args, ++i, a).toUpperCase(Locale.ROOT));
                 case "--backends" -> backends = List.of(value(args, ++i, a).split(","));
                 case "--filter" -> filter = value(args, ++i, a);
                 case "--seconds" -> seconds = Double.parseDouble(value(args, ++i, a));
                 default -> throw new IllegalArgumentException("unknown option '" + a
-                        + "'; valid: --threads N, --json, --quick, --openblas auto|debian|javacpp|none, --backends reference,simd, --filter REGEX, --seconds S");
+                        + "'; valid: --threads N, --json, --quick, --size full|quick|tiny, --openblas auto|debian|javacpp|none, --backends reference,simd, --filter REGEX, --seconds S");
             }
         }
         new OpsBenchmark(new Options(threads, json, size, blas, backends, filter, seconds), System.out, System.err).run();
