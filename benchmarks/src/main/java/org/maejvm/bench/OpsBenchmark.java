@@ -1,7 +1,7 @@
 package org.maejvm.bench;
 
 import java.io.IOException;
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -60,12 +60,12 @@ public final class OpsBenchmark {
     static final double MAX_CALL_SECONDS = 10;
 
     private final Options options;
-    private final PrintStream out;
-    private final PrintStream info;
+    private final PrintWriter out;
+    private final PrintWriter info;
     private final Pattern filter;
 
     /** Results go to {@code out}; notes (machine, OpenBLAS choice) to {@code out} as well in table mode, else to {@code info}. */
-    public OpsBenchmark(Options options, PrintStream out, PrintStream info) {
+    public OpsBenchmark(Options options, PrintWriter out, PrintWriter info) {
         this.options = options;
         this.out = out;
         this.info = options.json() ? info : out;
@@ -90,6 +90,7 @@ public final class OpsBenchmark {
                 ? OpenBlasSelector.select(options.openblas(), threads)
                 : new OpenBlasSelector.Selection(null, List.of());
         for (String note : blas.notes()) info.println("# openblas: " + note);
+        info.flush();
         if (options.backends().contains("reference") && wantGemm) {
             info.println("# reference backend: GEMM at " + GemmCase.forReference(options.size()).get(0).shape().split(" ")[0]
                     + " only (scalar, one thread; 1024³ and ViT-B shapes skipped)");
@@ -238,7 +239,8 @@ public final class OpsBenchmark {
                         + "'; valid: --threads N, --json, --quick, --size full|quick|tiny, --openblas auto|debian|javacpp|none, --backends reference,simd, --filter REGEX, --seconds S");
             }
         }
-        new OpsBenchmark(new Options(threads, json, size, blas, backends, filter, seconds), System.out, System.err).run();
+        new OpsBenchmark(new Options(threads, json, size, blas, backends, filter, seconds),
+                new PrintWriter(System.out, true), new PrintWriter(System.err, true)).run();
     }
 
     private static String value(String[] args, int i, String option) {

@@ -10,7 +10,7 @@ import io.kotest.matchers.doubles.shouldBeLessThan
 import io.kotest.matchers.shouldBe
 import io.kotest.matchers.string.shouldStartWith
 import java.io.ByteArrayOutputStream
-import java.io.PrintStream
+import java.io.PrintWriter
 import org.maejvm.bench.blas.OpenBlasSelector
 
 /** A tiny real run of the ops runner: the JSON lines have the agreed keys and self-consistent numbers. */
@@ -19,7 +19,7 @@ class OpsBenchmarkTest : FunSpec({
     fun run(options: OpsBenchmark.Options): Pair<List<JsonNode>, String> {
         val out = ByteArrayOutputStream()
         val info = ByteArrayOutputStream()
-        OpsBenchmark(options, PrintStream(out, true), PrintStream(info, true)).run()
+        OpsBenchmark(options, PrintWriter(out, true), PrintWriter(info, true)).run()
         val mapper = ObjectMapper()
         val lines = out.toString().lines().filter { it.isNotBlank() }
         return lines.map { mapper.readTree(it) } to info.toString()
@@ -63,7 +63,7 @@ class OpsBenchmarkTest : FunSpec({
     test("the table has a header and one aligned row per case") {
         val out = ByteArrayOutputStream()
         OpsBenchmark(OpsBenchmark.Options(1, false, OpCases.Size.TINY, OpenBlasSelector.Choice.NONE,
-            listOf("simd"), "^(softmax|adamw)$", 0.02), PrintStream(out, true), PrintStream(ByteArrayOutputStream())).run()
+            listOf("simd"), "^(softmax|adamw)$", 0.02), PrintWriter(out, true), PrintWriter(ByteArrayOutputStream(), true)).run()
         val lines = out.toString().lines().filter { it.isNotBlank() && !it.startsWith("#") }
         lines.size shouldBe 3
         lines[0] shouldStartWith "op "

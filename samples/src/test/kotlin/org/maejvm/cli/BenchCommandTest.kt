@@ -1,0 +1,66 @@
+package org.maejvm.cli
+
+import com.fasterxml.jackson.databind.ObjectMapper
+import io.kotest.core.spec.style.FunSpec
+import io.kotest.matchers.collections.shouldContainAll
+import io.kotest.matchers.doubles.shouldBeGreaterThan
+import io.kotest.matchers.doubles.shouldBeLessThan
+import io.kotest.matchers.shouldBe
+import io.kotest.matchers.string.shouldContain
+import java.io.PrintWriter
+import java.io.StringWriter
+import picocli.CommandLine
+
+class BenchCommandTest : FunSpec({
+
+    fun run(vararg args: String): Triple<Int, String, String> {
+        val out = StringWriter()
+        val err = StringWriter()
+        val cli = CommandLine(BenchCommand())
+        cli.out = PrintWriter(out, true)
+        cli.err = PrintWriter(err, true)
+        val code = cli.execute(*args)
+        return Triple(code, out.toString(), err.toString())
+    }
+
+    test("bench ops --json prints JSON lines with the agreed keys, GEMM next to OpenBLAS") {
+        val (code, out, err) = run("ops", "--json", "--size", "tiny", "--threads", "1", "--openblas", "javacpp",
+            "--backends", "simd", "--filter", "^(gemm|layerNormForward)$", "--seconds", "0.02")
+        code shouldBe 0
+        err shouldContain "# openblas: using javacpp"
+        val rows = out.lines().filter { it.isNotBlank() }.map { ObjectMapper().readTree(it) }
+        rows.map { it["op"].asText() } shouldBe listOf("gemm", "gemm", "gemm", "layerNormForward")
+        for (r in rows) {
+            r.fieldNames().asSequence().toList() shouldContainAll listOf("op", "shape", "threads", "backend", "gflops", "gbps")
+            r["threads"].asInt() shouldBe 1
+            r["backend"].asText() shouldBe "simd"
+        }
+        for (g in rows.take(3)) {
+            g["gflops"].asDouble() shouldBeGreaterThan 0.0
+            g["openblas"].asText() shouldBe "javacpp"
+            g["openblas_gflops"].asDouble() shouldBeGreaterThan 0.0
+            g["ratio"].asDouble() shouldBeGreaterThan 0.0
+            g["rel_err"].asDouble() shouldBeLessThan 1e-5
+        }
+        rows[3]["gflops"].isNull shouldBe true
+        rows[3]["gbps"].asDouble() shouldBeGreaterThan 0.0
+    }
+
+    test("a bad option value is a usage error naming the valid choices") {
+        val (code, _, err) = run("ops", "--openblas", "mkl")
+        code shouldBe 2
+        err shouldContain "--openblas must be auto, debian, javacpp or none, got 'mkl'"
+    }
+
+    test("an unknown backend is a usage error") {
+        val (code, _, err) = run("ops", "--backends", "cuda")
+        code shouldBe 2
+        err shouldContain "unknown backend 'cuda'; valid: reference, simd"
+    }
+
+    test("bench without a subcommand names the subcommands") {
+        val (code, _, err) = run()
+        code shouldBe 2
+        err shouldContain "Missing subcommand: choose one of ops"
+    }
+})
