@@ -93,7 +93,10 @@ final class TorchPickleRules implements Unpickler.Rules {
             "torch._utils._rebuild_tensor_v2", "torch._utils._rebuild_tensor", "torch._utils._rebuild_parameter",
             "torch._utils._rebuild_parameter_with_state", "torch._tensor._rebuild_from_type_v2",
             "collections.OrderedDict", "argparse.Namespace", "torch.Size", "torch.device", "_codecs.encode",
-            "numpy.dtype", "numpy.core.multiarray.scalar", "numpy._core.multiarray.scalar");
+            "numpy.dtype", "numpy.core.multiarray.scalar", "numpy._core.multiarray.scalar",
+            // how protocols 0-3 spell sets and byte arrays (Python 2 names too)
+            "builtins.set", "builtins.frozenset", "builtins.bytearray",
+            "__builtin__.set", "__builtin__.frozenset", "__builtin__.bytearray");
 
     /** Classes only allowed as the {@code new_type} of {@code _rebuild_from_type_v2}. */
     private static final Set<String> TENSOR_TYPES = Set.of("torch.Tensor", "torch.nn.parameter.Parameter");
@@ -199,6 +202,13 @@ final class TorchPickleRules implements Unpickler.Rules {
                 yield new NumpyDType(code);
             }
             case "numpy.core.multiarray.scalar", "numpy._core.multiarray.scalar" -> numpyScalar(q, args);
+            case "builtins.set", "__builtin__.set", "builtins.frozenset", "__builtin__.frozenset" -> set(q, args);
+            case "builtins.bytearray", "__builtin__.bytearray" -> {
+                arity(q, args, 0, 1);
+                if (args.isEmpty()) yield new byte[0];
+                if (!(args.getFirst() instanceof byte[] b)) throw bad(q, "its argument must be bytes");
+                yield b;
+            }
             default -> throw new IllegalStateException("allowlisted callable without a handler: " + q);
         };
     }
@@ -333,6 +343,21 @@ final class TorchPickleRules implements Unpickler.Rules {
             return m;
         }
         throw bad("collections.OrderedDict", "it takes no arguments or one list of pairs");
+    }
+
+    private Object set(String fn, List<Object> args) throws MalformedWeightsException {
+        arity(fn, args, 0, 1);
+        Set<Object> s = new java.util.LinkedHashSet<>();
+        if (!args.isEmpty()) {
+            if (!(args.getFirst() instanceof List<?> items)) throw bad(fn, "its argument must be a list");
+            for (Object o : items) {
+                if (!Unpickler.isSmallHashable(o)) {
+                    throw bad(fn, "its element " + Unpickler.describe(o) + " is not a small hashable value");
+                }
+                s.add(o);
+            }
+        }
+        return fn.endsWith("frozenset") ? java.util.Collections.unmodifiableSet(s) : s;
     }
 
     private static boolean isSimpleKey(Object k) {

@@ -344,12 +344,16 @@ final class Unpickler {
 
     /** A dict key or set element must be a small immutable value, as in Python (lists and dicts are unhashable). */
     private Object hashable(long at, String op, Object key) throws MalformedWeightsException {
-        int[] budget = {KEY_BUDGET};
-        if (!isSmallHashable(key, budget)) {
+        if (!isSmallHashable(key)) {
             throw malformed(at, op + " uses " + describe(key) + " as a dict key or set element; only strings, numbers,"
                     + " booleans, None and small tuples of them are accepted");
         }
         return key;
+    }
+
+    /** Strings, numbers, booleans, None, and tuples of them with at most {@value #KEY_BUDGET} items in all. */
+    static boolean isSmallHashable(Object o) {
+        return isSmallHashable(o, new int[] {KEY_BUDGET});
     }
 
     private static boolean isSmallHashable(Object o, int[] budget) {
