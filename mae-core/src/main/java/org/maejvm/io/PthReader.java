@@ -43,8 +43,11 @@ import org.maejvm.tensor.HostTensor;
 public final class PthReader {
     private PthReader() {}
 
-    /** Largest {@code data.pkl} accepted; real state-dict pickles are a few MB even for ViT-Huge. */
-    public static final long MAX_PICKLE_BYTES = 256L << 20;
+    /**
+     * Largest object pickle accepted: a ViT-Huge state dict's is about 100 KB and a training checkpoint's a few MB;
+     * the cap keeps the memory a hostile pickle can claim to a small multiple of it.
+     */
+    public static final long MAX_PICKLE_BYTES = 64L << 20;
     /** A deflated zip entry may expand at most this much; torch stores its entries uncompressed anyway. */
     static final long MAX_DEFLATE_RATIO = 200;
     /** Keys under which checkpoints nest their state dict, in the order they are tried. */
@@ -272,7 +275,14 @@ public final class PthReader {
                 throw new MalformedWeightsException(file, "zip entry '" + name + "' declares " + size
                         + " stored bytes, more than the whole file");
             }
-            byte[] out = new byte[(int) size];
+            TensorDecoder.checkHeap(file, "zip entry '" + name + "'", size);
+            byte[] out;
+            try {
+                out = new byte[(int) size];
+            } catch (OutOfMemoryError oom) {
+                throw new MalformedWeightsException(file, "zip entry '" + name + "' (" + size + " bytes) does not fit"
+                        + " the free heap; raise -Xmx");
+            }
             try (InputStream in = zip.getInputStream(e)) {
                 int got = in.readNBytes(out, 0, out.length);
                 if (got != size) {
@@ -295,7 +305,7 @@ public final class PthReader {
         @Override
         Object firstPass() throws IOException {
             checked = new TorchPickleRules(file, order);
-            Object tree = new Unpickler(file, MemorySegment.ofArray(pickle), 0, checked).load();
+            Object tree = new Unpickler(file, MemorySegment.ofArray(pickle), 0, MAX_PICKLE_BYTES, checked).load();
             for (StorageRef root : checked.roots.values()) {
                 ZipEntry e = entry(prefix + "/data/" + root.key());
                 if (e == null) {
@@ -334,7 +344,7 @@ public final class PthReader {
                     if (uses.merge(ref.key(), -1, Integer::sum) <= 0) cache.remove(ref.key());
                 }
             };
-            return new Unpickler(file, MemorySegment.ofArray(pickle), 0,
+            return new Unpickler(file, MemorySegment.ofArray(pickle), 0, MAX_PICKLE_BYTES,
                     new TorchPickleRules(file, order, data, wanted)).load();
         }
 
@@ -373,7 +383,7 @@ public final class PthReader {
         @Override
         Object firstPass() throws IOException {
             Unpickler.Rules inert = new NoGlobals(file);
-            Unpickler header = new Unpickler(file, bytes, 0, inert);
+            Unpickler header = new Unpickler(file, bytes, 0, MAX_PICKLE_BYTES, inert);
             Object magic = header.load();
             if (!(magic instanceof BigInteger b) || !b.equals(LEGACY_MAGIC)) {
                 throw new MalformedWeightsException(file, "starts with a pickle of " + Unpickler.describe(magic)
@@ -390,9 +400,9 @@ public final class PthReader {
             }
             objectStart = header.position();
             checked = new TorchPickleRules(file, order);
-            Unpickler main = new Unpickler(file, bytes, objectStart, checked);
+            Unpickler main = new Unpickler(file, bytes, objectStart, MAX_PICKLE_BYTES, checked);
             Object tree = main.load();
-            Unpickler keysReader = new Unpickler(file, bytes, main.position(), inert);
+            Unpickler keysReader = new Unpickler(file, bytes, main.position(), MAX_PICKLE_BYTES, inert);
             Object keys = keysReader.load();
             if (!(keys instanceof List<?> keyList)) {
                 throw new MalformedWeightsException(file, "the list of storage keys is " + Unpickler.describe(keys)
@@ -449,7 +459,8 @@ public final class PthReader {
                     // mapped: nothing to free until the file is closed
                 }
             };
-            return new Unpickler(file, bytes, objectStart, new TorchPickleRules(file, order, data, wanted)).load();
+            return new Unpickler(file, bytes, objectStart, MAX_PICKLE_BYTES,
+                    new TorchPickleRules(file, order, data, wanted)).load();
         }
 
         @Override

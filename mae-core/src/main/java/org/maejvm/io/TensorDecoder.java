@@ -130,7 +130,7 @@ final class TensorDecoder {
         try {
             return new float[n];
         } catch (OutOfMemoryError e) {
-            throw tooBig(file, tensor, 4L * n);
+            throw tooBig(file, "tensor '" + tensor + "'", 4L * n);
         }
     }
 
@@ -139,7 +139,7 @@ final class TensorDecoder {
         try {
             return new int[n];
         } catch (OutOfMemoryError e) {
-            throw tooBig(file, tensor, 4L * n);
+            throw tooBig(file, "tensor '" + tensor + "'", 4L * n);
         }
     }
 
@@ -148,8 +148,8 @@ final class TensorDecoder {
         if (bytes > Runtime.getRuntime().maxMemory()) throw tooBig(file, what, bytes);
     }
 
-    private static MalformedWeightsException tooBig(Path file, String tensor, long bytes) {
-        return new MalformedWeightsException(file, "tensor '" + tensor + "' needs " + bytes
+    private static MalformedWeightsException tooBig(Path file, String what, long bytes) {
+        return new MalformedWeightsException(file, what + " needs " + bytes
                 + " bytes of heap, more than this JVM can allocate (max heap " + Runtime.getRuntime().maxMemory()
                 + " bytes); raise -Xmx");
     }

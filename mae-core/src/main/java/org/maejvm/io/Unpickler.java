@@ -14,7 +14,6 @@ import java.util.AbstractList;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -77,19 +76,29 @@ final class Unpickler {
 
     private final Path file;
     private final MemorySegment in;
-    private final long end;
+    private long end;
+    private final long maxBytes;
     private long pos;
     private final Rules rules;
     private final ArrayList<Object> stack = new ArrayList<>();
     private int[] marks = new int[16];
     private int markCount;
-    private final HashMap<Long, Object> memo = new HashMap<>();
+    /** Memo slots by index; torch numbers them densely from 0, so a list with a hard cap is enough. */
+    private final ArrayList<Object> memo = new ArrayList<>();
+    private static final Object UNSET = new Object();
+    /** Memo indices accepted: far more than any checkpoint uses (about 15 per tensor), small enough to bound memory. */
+    static final int MAX_MEMO = 1 << 22;
 
-    Unpickler(Path file, MemorySegment in, long start, Rules rules) {
+    /**
+     * Reads pickles from {@code in} starting at {@code start}; each must reach its STOP within {@code maxBytes}
+     * (so memory stays proportional to a bounded input, whatever the file's size).
+     */
+    Unpickler(Path file, MemorySegment in, long start, long maxBytes, Rules rules) {
         this.file = file;
         this.in = in;
         this.pos = start;
-        this.end = in.byteSize();
+        this.end = Math.min(in.byteSize(), start + maxBytes);
+        this.maxBytes = maxBytes;
         this.rules = rules;
     }
 
@@ -103,6 +112,7 @@ final class Unpickler {
         stack.clear();
         markCount = 0;
         memo.clear();
+        end = Math.min(in.byteSize(), pos + maxBytes);
         while (true) {
             long at = pos;
             int op = u8("an opcode");
@@ -202,10 +212,10 @@ final class Unpickler {
                     List<Object> items = popToMark(at, "SETITEMS");
                     putPairs(at, "SETITEMS", map(at, "SETITEMS", peek(at, "SETITEMS")), items);
                 }
-                case 'q' -> memo.put((long) u8("BINPUT index"), peek(at, "BINPUT"));
-                case 'r' -> memo.put(u32("LONG_BINPUT index"), peek(at, "LONG_BINPUT"));
-                case 'p' -> memo.put(textIndex(at, line(at, "PUT")), peek(at, "PUT"));
-                case 0x94 -> memo.put((long) memo.size(), peek(at, "MEMOIZE"));
+                case 'q' -> memoPut(at, u8("BINPUT index"), peek(at, "BINPUT"));
+                case 'r' -> memoPut(at, u32("LONG_BINPUT index"), peek(at, "LONG_BINPUT"));
+                case 'p' -> memoPut(at, textIndex(at, line(at, "PUT")), peek(at, "PUT"));
+                case 0x94 -> memoPut(at, memo.size(), peek(at, "MEMOIZE"));
                 case 'h' -> push(memoGet(at, u8("BINGET index")));
                 case 'j' -> push(memoGet(at, u32("LONG_BINGET index")));
                 case 'g' -> push(memoGet(at, textIndex(at, line(at, "GET"))));
@@ -309,11 +319,17 @@ final class Unpickler {
         return items;
     }
 
-    private Object memoGet(long at, long index) throws MalformedWeightsException {
-        Object v = memo.get(index);
-        if (v == null && !memo.containsKey(index)) {
-            throw malformed(at, "memo entry " + index + " is read before it was stored");
+    private void memoPut(long at, long index, Object v) throws MalformedWeightsException {
+        if (index >= MAX_MEMO) {
+            throw malformed(at, "memo index " + index + " is above the limit of " + MAX_MEMO + " entries");
         }
+        while (memo.size() <= index) memo.add(UNSET);
+        memo.set((int) index, v);
+    }
+
+    private Object memoGet(long at, long index) throws MalformedWeightsException {
+        Object v = index < memo.size() ? memo.get((int) index) : UNSET;
+        if (v == UNSET) throw malformed(at, "memo entry " + index + " is read before it was stored");
         return v;
     }
 

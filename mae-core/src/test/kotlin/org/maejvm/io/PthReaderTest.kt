@@ -136,6 +136,15 @@ class PthReaderTest : FunSpec({
         sd["tied"]!!.data!!.toList() shouldBe sd["a"]!!.data!!.toList()
     }
 
+    test("stride-0 views that would need more heap than the JVM has are refused before anything is allocated") {
+        // ten views of one float, each 65536 x 32767 elements: about 86 GB of float32 output in all
+        val p = P().proto().op('}'.code).mark()
+        repeat(10) { i -> p.str("w$i").tensor("0", 1, 0, listOf(65536, 32767), listOf(0, 0)) }
+        val f = torchZip(dir, p.op('u'.code).stop().bytes(), mapOf("0" to le(1f)))
+        val e = shouldThrow<MalformedWeightsException> { PthReader.readStateDict(f) }
+        e.message shouldContain "raise -Xmx"
+    }
+
     context("hand-made malformed archives fail with a clear IOException") {
         val ok = mapOf("0" to le(1f, 2f, 3f, 4f))
         fun one(vararg t: P.() -> P): ByteArray {

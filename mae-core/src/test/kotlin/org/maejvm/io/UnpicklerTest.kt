@@ -17,7 +17,7 @@ import kotlin.random.Random
 private val FILE: Path = Path.of("test.pkl")
 
 private fun unpickle(bytes: ByteArray): Any? =
-    Unpickler(FILE, MemorySegment.ofArray(bytes), 0, TorchPickleRules(FILE, ByteOrder.LITTLE_ENDIAN)).load()
+    Unpickler(FILE, MemorySegment.ofArray(bytes), 0, PthReader.MAX_PICKLE_BYTES, TorchPickleRules(FILE, ByteOrder.LITTLE_ENDIAN)).load()
 
 private fun hex(s: String) = ByteArray(s.length / 2) { s.substring(2 * it, 2 * it + 2).toInt(16).toByte() }
 
@@ -75,6 +75,12 @@ class UnpicklerTest : FunSpec({
         repeat(1000) { b.write('N'.code) }
         b.write('t'.code); b.write('N'.code); b.write('s'.code); b.write('.'.code)
         shouldThrow<MalformedWeightsException> { unpickle(b.toByteArray()) }.message shouldContain "dict key"
+    }
+
+    test("memo indices above the cap are refused instead of allocated") {
+        // LONG_BINPUT 0xffffffff
+        val b = byteArrayOf(0x80.toByte(), 2, 'N'.code.toByte(), 'r'.code.toByte(), -1, -1, -1, -1, '.'.code.toByte())
+        shouldThrow<MalformedWeightsException> { unpickle(b) }.message shouldContain "above the limit"
     }
 
     test("POP at a mark removes the mark, as CPython does") {
