@@ -253,6 +253,11 @@ public final class Safetensors {
 
     // ------------------------------------------------------------------ writing
 
+    /** Writes float32 and int32 tensors (ints as I32) without metadata, atomically. */
+    public static void write(Path file, Map<String, ? extends HostTensor> tensors) throws IOException {
+        write(file, tensors, Map.of(), IntFormat.I32);
+    }
+
     /** Writes float32 and int32 tensors (ints as I32) plus string metadata, atomically. */
     public static void write(Path file, Map<String, ? extends HostTensor> tensors, Map<String, String> metadata)
             throws IOException {

@@ -162,5 +162,8 @@ class SafetensorsTest : FunSpec({
         Safetensors.write(f, mapOf("b" to floats(intArrayOf(2), 2)), mapOf("gen" to "2"))
         Safetensors.read(f).keys shouldBe setOf("b")
         Safetensors.readMetadata(f) shouldBe mapOf("gen" to "2")
+        Safetensors.write(f, mapOf("c" to floats(intArrayOf(1), 3)))
+        Safetensors.read(f).keys shouldBe setOf("c")
+        Safetensors.readMetadata(f) shouldBe emptyMap()
     }
 })
