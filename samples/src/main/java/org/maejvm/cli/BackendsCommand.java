@@ -17,8 +17,9 @@ import picocli.CommandLine.Spec;
 
 /** {@code mae backends}: which compute backends this JVM can use, and (with --check) whether they compute right. */
 @Command(name = "backends", description = {
-    "List the compute backends available here: reference (scalar oracle), simd (Vector API,",
-    "with its thread count and vector species) and tornado (TornadoVM, when installed)."
+    "List the compute backends available in this JVM.",
+    "reference: the scalar oracle; simd: the Vector API backend, with its thread count and vector species; "
+            + "tornado: TornadoVM, when installed."
 })
 final class BackendsCommand implements Callable<Integer> {
     static final String VECTOR_MODULE = "jdk.incubator.vector";

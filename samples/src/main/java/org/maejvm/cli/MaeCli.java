@@ -23,10 +23,9 @@ import picocli.CommandLine.Spec;
         sortOptions = false,
         description = {
             "Masked Autoencoder (MAE) vision pretraining on the JVM.",
-            "Runs on a Vector-API CPU backend (simd) or, where installed, TornadoVM (tornado);",
-            "the scalar reference backend is the correctness oracle."
-        },
-        footer = {"", "Run 'mae <command> --help' for the options of a command."})
+            "Computes on a Vector-API CPU backend (simd) or, where installed, on TornadoVM (tornado); "
+                    + "the scalar reference backend is the correctness oracle."
+        })
 public final class MaeCli implements Callable<Integer> {
 
     @Spec
@@ -49,6 +48,8 @@ public final class MaeCli implements Callable<Integer> {
         for (Object sub : subcommands()) {
             cli.addSubcommand(sub);
         }
+        // Set after the subcommands are added, so that they do not inherit it.
+        cli.getCommandSpec().usageMessage().footer("", "Run 'mae <command> --help' for the options of a command.");
         cli.setExecutionExceptionHandler(new ErrorReporter());
         return cli;
     }
