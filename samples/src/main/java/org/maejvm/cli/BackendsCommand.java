@@ -7,18 +7,22 @@ import java.util.Random;
 import java.util.concurrent.Callable;
 import java.util.function.Supplier;
 import org.maejvm.ops.Backend;
+import org.maejvm.ops.BackendProvider;
+import org.maejvm.ops.Backends;
 import org.maejvm.ops.ReferenceBackend;
-import org.maejvm.simd.SimdBackend;
 import org.maejvm.tensor.Tensor;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-/** {@code mae backends}: which compute backends this JVM can use, and (with --check) whether they compute right. */
+/**
+ * {@code mae backends}: the compute backends this JVM can use, as registered through
+ * {@link BackendProvider}, and (with --check) whether they compute the same as the reference.
+ */
 @Command(name = "backends", description = {
     "List the compute backends available in this JVM.",
-    "reference: the scalar oracle; simd: the Vector API backend, with its thread count and vector species; "
+    "reference: the scalar oracle; simd: the Vector API backend, with its vector width and thread count; "
             + "tornado: TornadoVM, when installed."
 })
 final class BackendsCommand implements Callable<Integer> {
@@ -36,16 +40,17 @@ final class BackendsCommand implements Callable<Integer> {
             + "and print the largest difference from the reference backend (fails when above " + CHECK_TOLERANCE + ").")
     boolean check;
 
+    static final String AVAILABLE = "available", UNAVAILABLE = "unavailable", NOT_INSTALLED = "not installed";
+
     /** One line of the listing. The factory is null when the backend cannot run in this JVM. */
-    record Entry(String name, boolean available, String details, Supplier<Backend> factory) {}
+    record Entry(String name, String status, String details, Supplier<Backend> factory) {}
 
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
-        List<Entry> entries = List.of(reference(), simd(), tornado());
         out.printf("%-10s %-14s %s%n", "backend", "status", "details");
         boolean allPass = true;
-        for (Entry e : entries) {
+        for (Entry e : entries()) {
             String details = e.details();
             if (check && e.factory() != null) {
                 double diff = CheckRun.maxDifference(e.factory());
@@ -53,7 +58,7 @@ final class BackendsCommand implements Callable<Integer> {
                 details += String.format("; check: max |diff| vs reference %.2e %s", diff,
                         diff <= CHECK_TOLERANCE ? "(ok)" : "(FAILED, tolerance " + CHECK_TOLERANCE + ")");
             }
-            out.printf("%-10s %-14s %s%n", e.name(), e.available() ? "available" : "not installed", details);
+            out.printf("%-10s %-14s %s%n", e.name(), e.status(), details);
         }
         out.flush();
         if (!allPass) {
@@ -62,35 +67,45 @@ final class BackendsCommand implements Callable<Integer> {
         return 0;
     }
 
-    static Entry reference() {
-        return new Entry("reference", true, "scalar Java, double accumulation; the correctness oracle",
-                ReferenceBackend::new);
+    /** The registered backends (see {@link Backends#providers()}), plus a line for tornado while none registers it. */
+    static List<Entry> entries() {
+        List<Entry> entries = new ArrayList<>();
+        for (BackendProvider p : Backends.providers()) {
+            entries.add(entry(p));
+        }
+        if (entries.stream().noneMatch(e -> e.name().equals("tornado"))) {
+            entries.add(tornadoNotRegistered());
+        }
+        return entries;
     }
 
-    static Entry simd() {
-        if (ModuleLayer.boot().findModule(VECTOR_MODULE).isEmpty()) {
-            return new Entry("simd", false, "the Vector API is not enabled: start the JVM with --add-modules "
-                    + VECTOR_MODULE + " (./mae does)", null);
+    private static Entry entry(BackendProvider p) {
+        String details;
+        try {
+            details = p.describe();
+        } catch (LinkageError e) {
+            // A backend whose classes cannot link here, in practice simd in a JVM without the Vector API module.
+            return new Entry(p.name(), UNAVAILABLE, "cannot load (" + e + ")"
+                    + (vectorModuleMissing() ? "; start the JVM with --add-modules " + VECTOR_MODULE : ""), null);
         }
-        int threads;
-        try (SimdBackend simd = new SimdBackend()) {
-            threads = simd.threads();
-        }
-        return new Entry("simd", true, threads + " threads, vector species " + VectorInfo.preferredSpecies(),
-                SimdBackend::new);
+        return p.available() ? new Entry(p.name(), AVAILABLE, details, () -> p.create(0))
+                : new Entry(p.name(), UNAVAILABLE, details, null);
     }
 
-    static Entry tornado() {
+    private static boolean vectorModuleMissing() {
+        return ModuleLayer.boot().findModule(VECTOR_MODULE).isEmpty();
+    }
+
+    static Entry tornadoNotRegistered() {
         if (!onClassPath(TORNADO_API_CLASS)) {
-            return new Entry("tornado", false, "TornadoVM is not on the class path (see README, GPU backend)", null);
+            return new Entry("tornado", NOT_INSTALLED, "TornadoVM is not on the class path", null);
         }
         if (!onClassPath(TORNADO_RUNTIME_CLASS)) {
-            return new Entry("tornado", false, "tornado-api is present but no TornadoVM runtime: run inside a "
+            return new Entry("tornado", NOT_INSTALLED, "tornado-api is present but no TornadoVM runtime: run inside a "
                     + "TornadoVM installation", null);
         }
-        // The runtime is here; mae's tornado backend is not wired to the command line yet, so do not claim it runs.
-        return new Entry("tornado", false, "TornadoVM runtime found; mae's tornado backend is not available "
-                + "from the command line yet", null);
+        return new Entry("tornado", NOT_INSTALLED, "the TornadoVM runtime is here, but no mae tornado backend is registered",
+                null);
     }
 
     private static boolean onClassPath(String className) {
@@ -99,14 +114,6 @@ final class BackendsCommand implements Callable<Integer> {
             return true;
         } catch (ClassNotFoundException | LinkageError e) {
             return false;
-        }
-    }
-
-    /** Kept apart so that FloatVector is only loaded once the module is known to be present. */
-    static final class VectorInfo {
-        static String preferredSpecies() {
-            var species = jdk.incubator.vector.FloatVector.SPECIES_PREFERRED;
-            return species + " (" + species.length() + " floats, " + species.vectorBitSize() + "-bit)";
         }
     }
 

@@ -106,19 +106,22 @@ class MaeCliTest : FunSpec({
         ErrorReporter.describe(UnsupportedOperationException()) shouldBe "UnsupportedOperationException"
     }
 
-    test("backends lists reference, simd with this machine's threads and vector species, and no tornado") {
+    test("backends lists reference, simd with this machine's vector width and threads, and tornado not installed") {
         val run = mae("backends")
         run.code shouldBe 0
         val rows = run.out.trim().lines().associateBy { it.substringBefore(' ') }
         rows.keys shouldBe setOf("backend", "reference", "simd", "tornado")
-        rows.getValue("reference") shouldContain "available"
-        // Oracle for the species: ask the Vector API directly, by reflection (Kotlin does not see incubator modules).
+        rows.getValue("reference") shouldContain Regex("""^reference\s+available\s+scalar Java""")
+        // Oracle for the vector width: ask the Vector API directly, by reflection (Kotlin does not see incubator modules).
         val species = Class.forName("jdk.incubator.vector.FloatVector").getField("SPECIES_PREFERRED").get(null)
+        val speciesApi = Class.forName("jdk.incubator.vector.VectorSpecies")
+        val lanes = speciesApi.getMethod("length").invoke(species)
+        val bits = speciesApi.getMethod("vectorBitSize").invoke(species)
         val simd = rows.getValue("simd")
-        simd shouldContain Regex("""simd\s+available\s+${Runtime.getRuntime().availableProcessors()} threads""")
-        simd shouldContain "vector species $species"
-        rows.getValue("tornado") shouldContain "not installed"
-        rows.getValue("tornado") shouldContain "TornadoVM is not on the class path"
+        simd shouldContain Regex("""^simd\s+available\s+""")
+        simd shouldContain "$lanes floats per vector ($bits-bit)"
+        simd shouldContain "up to ${Runtime.getRuntime().availableProcessors()} threads"
+        rows.getValue("tornado") shouldContain Regex("""^tornado\s+not installed\s+TornadoVM is not on the class path""")
     }
 
     test("backends --check compares each available backend with the reference on a matmul and a layerNorm") {
