@@ -176,12 +176,12 @@ final class SimdAttention {
     private static void probabilitiesAndScoreGrad(float[] p, float[] dp, int off, int tk, float scale, float lse, float di) {
         int j = 0;
         for (int upper = S.loopBound(tk); j < upper; j += L) {
-            FloatVector pv = FloatVector.fromArray(S, p, off + j).mul(scale).sub(lse).lanewise(VectorOperators.EXP);
+            FloatVector pv = SimdMath.exp(FloatVector.fromArray(S, p, off + j).mul(scale).sub(lse));
             pv.intoArray(p, off + j);
             FloatVector.fromArray(S, dp, off + j).sub(di).mul(pv).intoArray(dp, off + j);
         }
         for (; j < tk; j++) {
-            float pv = (float) Math.exp(p[off + j] * scale - lse);
+            float pv = SimdMath.exp(p[off + j] * scale - lse);
             p[off + j] = pv;
             dp[off + j] = pv * (dp[off + j] - di);
         }

@@ -52,19 +52,19 @@ public final class SimdBackend extends HostBackend {
     @Override
     protected void addKernel(Tensor a, Tensor b, Tensor out) {
         float[] x = floats(a), y = floats(b), o = floats(out);
-        SimdParallel.run(pool, o.length, 1, (t, from, to) -> SimdElementwise.add(x, y, o, from, to));
+        SimdParallel.runElements(pool, o.length, 1, (t, from, to) -> SimdElementwise.add(x, y, o, from, to));
     }
 
     @Override
     protected void scaleKernel(Tensor x, float alpha) {
         float[] d = floats(x);
-        SimdParallel.run(pool, d.length, 1, (t, from, to) -> SimdElementwise.scale(d, alpha, from, to));
+        SimdParallel.runElements(pool, d.length, 1, (t, from, to) -> SimdElementwise.scale(d, alpha, from, to));
     }
 
     @Override
     protected void axpyKernel(float alpha, Tensor x, Tensor y) {
         float[] xs = floats(x), ys = floats(y);
-        SimdParallel.run(pool, ys.length, 1, (t, from, to) -> SimdElementwise.axpy(alpha, xs, ys, from, to));
+        SimdParallel.runElements(pool, ys.length, 1, (t, from, to) -> SimdElementwise.axpy(alpha, xs, ys, from, to));
     }
 
     @Override
@@ -115,13 +115,13 @@ public final class SimdBackend extends HostBackend {
     @Override
     protected void geluForwardKernel(Tensor x, Tensor out) {
         float[] in = floats(x), o = floats(out);
-        SimdParallel.run(pool, o.length, 24, (t, from, to) -> SimdActivations.geluForward(in, o, from, to));
+        SimdParallel.runElements(pool, o.length, 24, (t, from, to) -> SimdActivations.geluForward(in, o, from, to));
     }
 
     @Override
     protected void geluBackwardKernel(Tensor x, Tensor dout, Tensor dx) {
         float[] in = floats(x), dy = floats(dout), o = floats(dx);
-        SimdParallel.run(pool, o.length, 32, (t, from, to) -> SimdActivations.geluBackward(in, dy, o, from, to));
+        SimdParallel.runElements(pool, o.length, 32, (t, from, to) -> SimdActivations.geluBackward(in, dy, o, from, to));
     }
 
     @Override
@@ -223,7 +223,7 @@ public final class SimdBackend extends HostBackend {
     @Override
     protected void adamwKernel(Tensor param, Tensor grad, Tensor m, Tensor v, AdamWParams p) {
         float[] w = floats(param), g = floats(grad), ms = floats(m), vs = floats(v);
-        SimdParallel.run(pool, w.length, 12, (t, from, to) -> SimdOptim.adamw(w, g, ms, vs, p, from, to));
+        SimdParallel.runElements(pool, w.length, 12, (t, from, to) -> SimdOptim.adamw(w, g, ms, vs, p, from, to));
     }
 
     @Override
@@ -241,7 +241,7 @@ public final class SimdBackend extends HostBackend {
     private double reduce(float[] d, boolean squares) {
         int tasks = SimdParallel.tasks(pool, d.length, 1);
         double[] parts = new double[tasks];
-        SimdParallel.run(pool, d.length, tasks, (t, from, to) ->
+        SimdParallel.run(pool, d.length, tasks, SimdParallel.ELEMENT_ALIGN, (t, from, to) ->
                 parts[t] = squares ? SimdElementwise.sumSquares(d, from, to) : SimdElementwise.sum(d, from, to));
         double total = 0;
         for (double part : parts) total += part;

@@ -102,9 +102,9 @@ final class SimdLosses {
             double sumExp = 0;
             FloatVector accExp = FloatVector.zero(S);
             int j = 0;
-            for (; j < upper; j += L) accExp = accExp.add(FloatVector.fromArray(S, z, base + j).sub(max).lanewise(VectorOperators.EXP));
+            for (; j < upper; j += L) accExp = accExp.add(SimdMath.exp(FloatVector.fromArray(S, z, base + j).sub(max)));
             sumExp += accExp.reduceLanes(VectorOperators.ADD);
-            for (; j < c; j++) sumExp += Math.exp(z[base + j] - max);
+            for (; j < c; j++) sumExp += SimdMath.exp(z[base + j] - max);
             float logZ = max + (float) Math.log(sumExp);
             // row loss = -sum_c y (z - logZ)
             FloatVector accL = FloatVector.zero(S);
@@ -112,12 +112,12 @@ final class SimdLosses {
             for (; j < upper; j += L) {
                 FloatVector zv = FloatVector.fromArray(S, z, base + j), yv = FloatVector.fromArray(S, y, base + j);
                 accL = yv.fma(zv.sub(logZ), accL);
-                if (g != null) zv.sub(logZ).lanewise(VectorOperators.EXP).sub(yv).mul(invN).intoArray(g, base + j);
+                if (g != null) SimdMath.exp(zv.sub(logZ)).sub(yv).mul(invN).intoArray(g, base + j);
             }
             double rowLoss = accL.reduceLanes(VectorOperators.ADD);
             for (; j < c; j++) {
                 rowLoss += (double) y[base + j] * (z[base + j] - logZ);
-                if (g != null) g[base + j] = ((float) Math.exp(z[base + j] - logZ) - y[base + j]) * invN;
+                if (g != null) g[base + j] = (SimdMath.exp(z[base + j] - logZ) - y[base + j]) * invN;
             }
             loss -= rowLoss;
         }

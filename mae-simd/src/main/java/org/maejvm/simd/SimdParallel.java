@@ -33,20 +33,39 @@ final class SimdParallel {
 
     /** Runs body over [0, n) split into {@code tasks} near-equal ranges. */
     static void run(ThreadPool pool, int n, int tasks, RangeBody body) {
+        run(pool, n, tasks, 1, body);
+    }
+
+    /**
+     * As {@link #run(ThreadPool, int, int, RangeBody)}, with every range but the last starting and ending on a
+     * multiple of {@code align}. Elementwise kernels use this so that only the very end of the array goes
+     * through the scalar tail: the result is then the same bits whatever the thread count.
+     */
+    static void run(ThreadPool pool, int n, int tasks, int align, RangeBody body) {
         if (n <= 0 || tasks <= 0) return;
         if (tasks == 1) {
             body.run(0, 0, n);
             return;
         }
-        pool.parallelFor(tasks, t -> body.run(t, start(n, tasks, t), start(n, tasks, t + 1)));
+        pool.parallelFor(tasks, t -> body.run(t, start(n, tasks, t, align), start(n, tasks, t + 1, align)));
     }
 
     /** Shorthand: split by {@link #tasks} and run. */
     static void run(ThreadPool pool, int n, long workPerItem, RangeBody body) {
-        run(pool, n, tasks(pool, n, workPerItem), body);
+        run(pool, n, tasks(pool, n, workPerItem), 1, body);
     }
 
-    static int start(int n, int tasks, int t) {
-        return (int) ((long) n * t / tasks);
+    /** Elementwise shorthand: split by {@link #tasks}, ranges aligned to {@link #ELEMENT_ALIGN}. */
+    static void runElements(ThreadPool pool, int n, long workPerItem, RangeBody body) {
+        run(pool, n, tasks(pool, n, workPerItem), ELEMENT_ALIGN, body);
+    }
+
+    /** A multiple of every float vector length (up to 512 bits) and of a 64-byte cache line. */
+    static final int ELEMENT_ALIGN = 16;
+
+    static int start(int n, int tasks, int t, int align) {
+        if (t >= tasks) return n;
+        int s = (int) ((long) n * t / tasks);
+        return s / align * align;
     }
 }
