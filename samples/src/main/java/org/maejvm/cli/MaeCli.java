@@ -39,6 +39,7 @@ public final class MaeCli implements Callable<Integer> {
     static Object[] subcommands() {
         return new Object[] {
             new BackendsCommand(),
+            new BenchCommand(),
         };
     }
 

@@ -53,13 +53,15 @@ class MaeCliTest : FunSpec({
         run.out shouldContain Regex("""\n\s+backends\s+List the compute backends""")
     }
 
-    test("every subcommand answers --help with its own usage") {
-        val names = MaeCli.commandLine().subcommands.keys
-        names.isEmpty() shouldBe false
-        for (name in names) {
-            val run = mae(name, "--help")
+    test("every subcommand, nested ones too, answers --help with its own usage") {
+        fun paths(cli: CommandLine, prefix: List<String>): List<List<String>> =
+            cli.subcommands.flatMap { (name, sub) -> listOf(prefix + name) + paths(sub, prefix + name) }
+        val all = paths(MaeCli.commandLine(), emptyList())
+        all.isEmpty() shouldBe false
+        for (path in all) {
+            val run = mae(*(path + "--help").toTypedArray())
             run.code shouldBe 0
-            run.out shouldStartWith "Usage: mae $name"
+            run.out shouldStartWith "Usage: mae ${path.joinToString(" ")}"
             run.out shouldContain "--verbose"
         }
     }
