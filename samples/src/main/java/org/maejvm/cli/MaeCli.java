@@ -40,6 +40,7 @@ public final class MaeCli implements Callable<Integer> {
         return new Object[] {
             new BackendsCommand(),
             new BenchCommand(),
+            new ParityCommand(),
         };
     }
 
