@@ -1,18 +1,24 @@
 package org.maejvm.simd;
 
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.IntConsumer;
 
 /**
  * A small fixed pool for data-parallel loops: {@link #parallelFor} hands task indices to the workers and the
- * calling thread alike, and returns once all are done. One job runs at a time; nested calls run inline.
+ * calling thread alike, and returns once all are done. One job runs at a time (concurrent callers take turns);
+ * a parallelFor called from inside a task runs inline on that thread.
+ *
+ * <p>Workers spin for a short while after a job before they park, so the back-to-back loops of one op (a GEMM
+ * issues a few per slice) start without a futex wake-up each; an idle pool parks and costs nothing.
  */
 public final class ThreadPool implements AutoCloseable {
+    /** How long an idle worker keeps polling for the next job before it parks. */
+    private static final long SPIN_NANOS = 50_000;
+
     private final int threads;
     private final Thread[] workers;
-    private final AtomicReference<Job> current = new AtomicReference<>();
+    private volatile Job current;
     private volatile boolean closed;
     private final ThreadLocal<Boolean> insideJob = ThreadLocal.withInitial(() -> false);
 
@@ -30,8 +36,12 @@ public final class ThreadPool implements AutoCloseable {
 
     public int threads() { return threads; }
 
-    /** Runs body.accept(i) for every i in [0, tasks), spread over all threads. */
+    /**
+     * Runs body.accept(i) exactly once for every i in [0, tasks), spread over all threads. If a task throws, the
+     * remaining tasks are skipped and the first failure is rethrown here (checked ones wrapped).
+     */
     public void parallelFor(int tasks, IntConsumer body) {
+        if (closed) throw new IllegalStateException("thread pool is closed");
         if (tasks <= 0) return;
         if (tasks == 1 || threads == 1 || insideJob.get()) {
             for (int i = 0; i < tasks; i++) body.accept(i);
@@ -40,7 +50,7 @@ public final class ThreadPool implements AutoCloseable {
         Job job = new Job(tasks, body, Thread.currentThread());
         synchronized (this) {
             if (closed) throw new IllegalStateException("thread pool is closed");
-            current.set(job);
+            current = job;
             for (Thread w : workers) LockSupport.unpark(w);
             insideJob.set(true);
             try {
@@ -48,7 +58,7 @@ public final class ThreadPool implements AutoCloseable {
                 job.awaitDone();
             } finally {
                 insideJob.set(false);
-                current.set(null);
+                current = null;
             }
         }
         job.rethrow();
@@ -57,17 +67,24 @@ public final class ThreadPool implements AutoCloseable {
     private void workLoop() {
         insideJob.set(true);
         Job last = null;
+        long idleSince = System.nanoTime();
         while (!closed) {
-            Job job = current.get();
-            if (job == null || job == last) {
+            Job job = current;
+            if (job != null && job != last) {
+                last = job;
+                job.runTasks();
+                idleSince = System.nanoTime();
+            } else if (System.nanoTime() - idleSince < SPIN_NANOS) {
+                Thread.onSpinWait();
+            } else {
+                // A job published after the read above has already unparked us, so this returns at once.
                 LockSupport.park(this);
-                continue;
+                idleSince = System.nanoTime();
             }
-            last = job;
-            job.runTasks();
         }
     }
 
+    /** Stops the workers once they finish what they are running; later parallelFor calls throw. */
     @Override
     public void close() {
         closed = true;
@@ -75,11 +92,14 @@ public final class ThreadPool implements AutoCloseable {
     }
 
     private static final class Job {
+        private static final AtomicIntegerFieldUpdater<Job> NEXT = AtomicIntegerFieldUpdater.newUpdater(Job.class, "next");
+        private static final AtomicIntegerFieldUpdater<Job> DONE = AtomicIntegerFieldUpdater.newUpdater(Job.class, "done");
+
         final int tasks;
         final IntConsumer body;
         final Thread owner;
-        final AtomicInteger next = new AtomicInteger();
-        final AtomicInteger done = new AtomicInteger();
+        volatile int next;
+        volatile int done;
         volatile Throwable failure;
 
         Job(int tasks, IntConsumer body, Thread owner) {
@@ -90,22 +110,23 @@ public final class ThreadPool implements AutoCloseable {
 
         void runTasks() {
             int i;
-            while ((i = next.getAndIncrement()) < tasks) {
+            while ((i = NEXT.getAndIncrement(this)) < tasks) {
                 try {
                     if (failure == null) body.accept(i);
                 } catch (Throwable t) {
-                    failure = t;
+                    if (failure == null) failure = t;
                 } finally {
-                    if (done.incrementAndGet() == tasks) LockSupport.unpark(owner);
+                    if (DONE.incrementAndGet(this) == tasks) LockSupport.unpark(owner);
                 }
             }
         }
 
+        /** Spins briefly (tasks are usually about equal), then parks until the last task unparks the owner. */
         void awaitDone() {
             int spins = 0;
-            while (done.get() < tasks) {
-                if (++spins < 1000) Thread.onSpinWait();
-                else LockSupport.parkNanos(this, 50_000);
+            while (done < tasks) {
+                if (++spins < 2000) Thread.onSpinWait();
+                else LockSupport.parkNanos(this, 100_000);
             }
         }
 
