@@ -3,8 +3,9 @@ package org.maejvm.data;
 import java.util.random.RandomGenerator;
 
 /**
- * The official evaluation transform ({@code main_finetune.py}): {@code Resize(int(size / crop_pct), BICUBIC)} on
- * the short side with {@code crop_pct = 0.875}, {@code CenterCrop(size)}, {@code ToTensor()}, {@code Normalize}.
+ * The official evaluation transform ({@code main_finetune.py}'s {@code build_transform}):
+ * {@code Resize(int(size / crop_pct), BICUBIC)} on the short side, {@code CenterCrop(size)}, {@code ToTensor()},
+ * {@code Normalize}, where {@code crop_pct} is 224/256 = 0.875 for inputs up to 224 and 1.0 above.
  * Deterministic: the random generator is ignored. Only the pixels the centre crop keeps are computed.
  */
 public final class EvalTransform implements Transform {
@@ -25,8 +26,14 @@ public final class EvalTransform implements Transform {
         this.normalization = normalization;
     }
 
+    /** With the official {@code crop_pct}: 0.875 for {@code size <= 224}, 1.0 for larger inputs. */
     public EvalTransform(int size, Normalization normalization) {
-        this(size, DEFAULT_CROP_PCT, normalization);
+        this(size, officialCropPct(size), normalization);
+    }
+
+    /** main_finetune.py: {@code crop_pct = 224 / 256 if input_size <= 224 else 1.0}. */
+    public static double officialCropPct(int size) {
+        return size <= 224 ? DEFAULT_CROP_PCT : 1.0;
     }
 
     @Override

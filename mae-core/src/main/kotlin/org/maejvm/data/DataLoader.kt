@@ -246,5 +246,14 @@ class DataLoader @JvmOverloads constructor(
         @JvmOverloads
         fun forPretraining(dataset: Dataset, inputSize: Int, batchSize: Int, seed: Long = 0L): DataLoader =
             DataLoader(dataset, TrainTransform.mae(inputSize, dataset.normalization()), batchSize, seed)
+
+        /**
+         * The `main_finetune.py` evaluation pipeline: resize + centre crop at [inputSize], the dataset's
+         * normalisation, in dataset order, keeping the last short batch (every item is evaluated once).
+         */
+        @JvmStatic
+        fun forEvaluation(dataset: Dataset, inputSize: Int, batchSize: Int): DataLoader =
+            DataLoader(dataset, EvalTransform(inputSize, dataset.normalization()), batchSize,
+                shuffle = false, dropLast = false)
     }
 }

@@ -169,6 +169,19 @@ class DataLoaderTest : FunSpec({
         shouldThrow<IllegalStateException> { loader.iterator(0).use { it.hasNext() } }.message shouldBe "transform bug"
     }
 
+    test("the pretraining and evaluation presets") {
+        val ds = SyntheticDataset(30)
+        val pre = DataLoader.forPretraining(ds, 8, 4, seed = 3)
+        pre.shuffle shouldBe true
+        pre.dropLast shouldBe true
+        collect(pre, 0).size shouldBe 7
+        val eval = DataLoader.forEvaluation(ds, 8, 4)
+        val batches = collect(eval, 0)
+        batches.flatMap { it.indices().toList() } shouldBe (0 until 30).toList()
+        // Deterministic: the same pixels whatever the epoch.
+        sameBatches(collect(eval, 5), batches)
+    }
+
     test("bad settings are refused with the value") {
         val ds = SyntheticDataset(10)
         shouldThrow<IllegalArgumentException> { DataLoader(ds, transform, 0) }.message shouldBe
