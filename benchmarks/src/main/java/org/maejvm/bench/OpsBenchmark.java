@@ -201,6 +201,13 @@ public final class OpsBenchmark {
             sb.append(flags.contains(" avx512f ") ? ", AVX-512" : ", no AVX-512");
         }
         sb.append("; Vector API ").append(vectorBits()).append("; JDK ").append(Runtime.version());
+        try {
+            // Other work on the machine skews every number; say how busy it was.
+            String load = Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+")[0];
+            sb.append("; load average ").append(load);
+        } catch (IOException | RuntimeException e) {
+            // not Linux
+        }
         return sb.toString();
     }
 
