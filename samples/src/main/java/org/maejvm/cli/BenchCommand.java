@@ -38,10 +38,11 @@ public final class BenchCommand implements Callable<Integer> {
     }
 
     @Command(name = "ops", sortOptions = false, description = {
-        "Time every op of the Backend SPI on the reference and SIMD backends at MAE ViT-B shapes:",
-        "GFLOP/s for GEMM and attention, GB/s for memory-bound ops. GEMM runs at 1024^3 and at the ViT-B",
-        "Linear shapes in its three forms (fwd NT, dX NN, dW TN) next to OpenBLAS in the same JVM with",
-        "the same thread count. Takes a few minutes with the default sizes."
+        "Time every backend op at MAE ViT-B shapes; GEMM against OpenBLAS.",
+        "Runs every op of the Backend SPI on the reference and SIMD backends: GFLOP/s for GEMM and attention, "
+                + "GB/s for memory-bound ops. GEMM runs at 1024^3 and at the ViT-B Linear shapes in its three forms "
+                + "(fwd NT, dX NN, dW TN) next to OpenBLAS in the same JVM with the same thread count.",
+        "Takes a few minutes at the default sizes."
     })
     static final class Ops implements Callable<Integer> {
         @Spec

@@ -58,6 +58,19 @@ class BenchCommandTest : FunSpec({
         err shouldContain "unknown backend 'cuda'; valid: reference, simd"
     }
 
+    test("mae bench ops runs through the top-level command line") {
+        val out = StringWriter()
+        val cli = MaeCli.commandLine()
+        cli.out = PrintWriter(out, true)
+        cli.err = PrintWriter(StringWriter(), true)
+        cli.execute("bench", "ops", "--json", "--size", "tiny", "--backends", "reference", "--filter", "^sum$",
+            "--seconds", "0.02") shouldBe 0
+        val row = ObjectMapper().readTree(out.toString().trim())
+        row["op"].asText() shouldBe "sum"
+        row["backend"].asText() shouldBe "reference"
+        row["gbps"].asDouble() shouldBeGreaterThan 0.0
+    }
+
     test("bench without a subcommand names the subcommands") {
         val (code, _, err) = run()
         code shouldBe 2
