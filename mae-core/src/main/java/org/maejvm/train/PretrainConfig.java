@@ -1,0 +1,233 @@
+package org.maejvm.train;
+
+import com.fasterxml.jackson.annotation.JsonIgnore;
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.maejvm.model.MaeConfig;
+
+/**
+ * Everything that decides a pretraining run, with the argument names of the official {@code main_pretrain.py}
+ * (JSON field names equal the command-line names there). A run is a pure function of this config, the data and
+ * the seed. {@code lr} is optional: when absent it is {@code blr * batch_size * accum_iter * world_size / 256}.
+ *
+ * <p>{@code norm_pix_loss} here overrides the flag inside {@code model}; use {@link #modelConfig()} to build the model.
+ */
+@JsonIgnoreProperties(ignoreUnknown = true)
+public record PretrainConfig(
+        @JsonProperty("model_name") String modelName,
+        @JsonProperty("model") MaeConfig model,
+        @JsonProperty("epochs") int epochs,
+        @JsonProperty("batch_size") int batchSize,
+        @JsonProperty("accum_iter") int accumIter,
+        @JsonProperty("blr") double blr,
+        @JsonProperty("lr") Double lr,
+        @JsonProperty("min_lr") double minLr,
+        @JsonProperty("warmup_epochs") double warmupEpochs,
+        @JsonProperty("weight_decay") double weightDecay,
+        @JsonProperty("mask_ratio") double maskRatio,
+        @JsonProperty("norm_pix_loss") boolean normPixLoss,
+        @JsonProperty("seed") long seed,
+        @JsonProperty("clip_grad") Double clipGrad,
+        @JsonProperty("output_dir") String outputDir,
+        @JsonProperty("keep_last") int keepLast,
+        @JsonProperty("save_freq") int saveFreq,
+        @JsonProperty("save_every_steps") int saveEverySteps,
+        @JsonProperty("log_freq") int logFreq,
+        @JsonProperty("world_size") int worldSize) {
+
+    /** The official base learning rate: absolute lr = blr * effective batch size / 256. */
+    public static final double DEFAULT_BLR = 1.5e-4;
+
+    private static final ObjectMapper JSON = new ObjectMapper()
+            .enable(SerializationFeature.INDENT_OUTPUT);
+
+    /** The images that contribute to one optimizer step: batch_size * accum_iter * world_size. */
+    @JsonIgnore
+    public int effectiveBatchSize() {
+        return batchSize * accumIter * worldSize;
+    }
+
+    /** The absolute peak learning rate: {@code lr} if given, else the official rule from {@code blr}. */
+    @JsonIgnore
+    public double effectiveLr() {
+        return lr != null ? lr : blr * effectiveBatchSize() / 256.0;
+    }
+
+    /** The model to build: {@link #model} with this config's {@code norm_pix_loss}. */
+    @JsonIgnore
+    public MaeConfig modelConfig() {
+        return model.withNormPixLoss(normPixLoss);
+    }
+
+    /** Checks every field and returns this config; the exception lists every problem found. */
+    public PretrainConfig validate() {
+        List<String> problems = new ArrayList<>();
+        if (model == null) {
+            problems.add("model is missing: give a preset name or a model config");
+        } else {
+            try {
+                modelConfig().validate();
+            } catch (IllegalArgumentException e) {
+                problems.add(e.getMessage());
+            }
+        }
+        if (epochs < 1) problems.add("epochs must be >= 1, got " + epochs);
+        if (batchSize < 1) problems.add("batch_size must be >= 1, got " + batchSize);
+        if (accumIter < 1) problems.add("accum_iter must be >= 1, got " + accumIter);
+        if (worldSize < 1) problems.add("world_size must be >= 1, got " + worldSize);
+        if (lr == null && !(blr > 0 && Double.isFinite(blr))) problems.add("blr must be > 0, got " + blr);
+        if (lr != null && !(lr > 0 && Double.isFinite(lr))) problems.add("lr must be > 0 when given, got " + lr);
+        if (!(minLr >= 0) || !Double.isFinite(minLr)) problems.add("min_lr must be >= 0, got " + minLr);
+        else if (problems.isEmpty() && minLr > effectiveLr()) {
+            problems.add("min_lr " + minLr + " is above the peak lr " + effectiveLr());
+        }
+        // Longer than the run is allowed (as officially): the lr then only ramps up.
+        if (!(warmupEpochs >= 0) || !Double.isFinite(warmupEpochs)) {
+            problems.add("warmup_epochs must be >= 0, got " + warmupEpochs);
+        }
+        if (!(weightDecay >= 0) || !Double.isFinite(weightDecay)) problems.add("weight_decay must be >= 0, got " + weightDecay);
+        if (!(maskRatio >= 0 && maskRatio < 1)) {
+            problems.add("mask_ratio must be in [0, 1), got " + maskRatio);
+        } else if (model != null && model.patchSize() > 0 && model.imgSize() >= model.patchSize()
+                && (int) (model.numPatches() * (1.0 - maskRatio)) < 1) {
+            problems.add("mask_ratio " + maskRatio + " keeps no patch of " + model.numPatches());
+        }
+        if (clipGrad != null && !(clipGrad > 0 && Double.isFinite(clipGrad))) {
+            problems.add("clip_grad must be > 0 when given, got " + clipGrad);
+        }
+        if (keepLast < 1) problems.add("keep_last must be >= 1, got " + keepLast);
+        if (saveFreq < 0) problems.add("save_freq must be >= 0 epochs (0 = only the last epoch), got " + saveFreq);
+        if (saveEverySteps < 0) problems.add("save_every_steps must be >= 0 (0 = off), got " + saveEverySteps);
+        if (logFreq < 1) problems.add("log_freq must be >= 1 step, got " + logFreq);
+        if (!problems.isEmpty()) throw new IllegalArgumentException("invalid pretraining config: " + String.join("; ", problems));
+        return this;
+    }
+
+    // ------------------------------------------------------------------ JSON
+
+    public String toJson() {
+        try {
+            return JSON.writeValueAsString(this);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("cannot serialise the config: " + e.getOriginalMessage(), e);
+        }
+    }
+
+    /** Parses a config; missing fields take the defaults of {@link #builder()}. Not validated. */
+    public static PretrainConfig fromJson(String json) {
+        try {
+            PretrainConfig parsed = JSON.readValue(json, PretrainConfig.class);
+            if (parsed == null) throw new IllegalArgumentException("pretraining config JSON is empty (null)");
+            return parsed.withDefaultsFrom(JSON.readTree(json));
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException("pretraining config is not valid JSON for PretrainConfig: "
+                    + e.getOriginalMessage(), e);
+        }
+    }
+
+    public static PretrainConfig read(Path file) throws IOException {
+        try {
+            return fromJson(Files.readString(file));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(file + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Fields absent from the JSON get the builder defaults rather than Java's zeros. */
+    private PretrainConfig withDefaultsFrom(com.fasterxml.jackson.databind.JsonNode present) {
+        Builder d = builder();
+        Builder b = toBuilder();
+        if (!present.has("epochs")) b.epochs(d.epochs);
+        if (!present.has("batch_size")) b.batchSize(d.batchSize);
+        if (!present.has("accum_iter")) b.accumIter(d.accumIter);
+        if (!present.has("blr")) b.blr(d.blr);
+        if (!present.has("warmup_epochs")) b.warmupEpochs(d.warmupEpochs);
+        if (!present.has("weight_decay")) b.weightDecay(d.weightDecay);
+        if (!present.has("mask_ratio")) b.maskRatio(d.maskRatio);
+        if (!present.has("keep_last")) b.keepLast(d.keepLast);
+        if (!present.has("save_freq")) b.saveFreq(d.saveFreq);
+        if (!present.has("log_freq")) b.logFreq(d.logFreq);
+        if (!present.has("world_size")) b.worldSize(d.worldSize);
+        if (!present.has("norm_pix_loss") && model != null) b.normPixLoss(model.normPixLoss());
+        return b.build();
+    }
+
+    // ------------------------------------------------------------------ builder
+
+    /** Defaults of main_pretrain.py where it has them (blr 1.5e-4, weight_decay 0.05, mask_ratio 0.75, ...). */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    public Builder toBuilder() {
+        return new Builder().modelName(modelName).model(model).epochs(epochs).batchSize(batchSize).accumIter(accumIter)
+                .blr(blr).lr(lr).minLr(minLr).warmupEpochs(warmupEpochs).weightDecay(weightDecay).maskRatio(maskRatio)
+                .normPixLoss(normPixLoss).seed(seed).clipGrad(clipGrad).outputDir(outputDir).keepLast(keepLast)
+                .saveFreq(saveFreq).saveEverySteps(saveEverySteps).logFreq(logFreq).worldSize(worldSize);
+    }
+
+    /** Fluent construction, mainly for Java and Kotlin callers; {@link #build()} does not validate. */
+    public static final class Builder {
+        private String modelName;
+        private MaeConfig model;
+        private int epochs = 400;
+        private int batchSize = 64;
+        private int accumIter = 1;
+        private double blr = DEFAULT_BLR;
+        private Double lr;
+        private double minLr = 0.0;
+        private double warmupEpochs = 40;
+        private double weightDecay = 0.05;
+        private double maskRatio = 0.75;
+        private boolean normPixLoss;
+        private long seed;
+        private Double clipGrad;
+        private String outputDir;
+        private int keepLast = 3;
+        private int saveFreq = 1;
+        private int saveEverySteps;
+        private int logFreq = 20;
+        private int worldSize = 1;
+
+        private Builder() {}
+
+        public Builder modelName(String v) { modelName = v; return this; }
+        /** A model config; also takes its norm_pix_loss flag. */
+        public Builder model(MaeConfig v) { model = v; if (v != null) normPixLoss = v.normPixLoss(); return this; }
+        /** A preset by name (see {@link ModelPresets}); also records the name. */
+        public Builder model(String preset) { return model(ModelPresets.named(preset)).modelName(preset); }
+        public Builder epochs(int v) { epochs = v; return this; }
+        public Builder batchSize(int v) { batchSize = v; return this; }
+        public Builder accumIter(int v) { accumIter = v; return this; }
+        public Builder blr(double v) { blr = v; return this; }
+        public Builder lr(Double v) { lr = v; return this; }
+        public Builder minLr(double v) { minLr = v; return this; }
+        public Builder warmupEpochs(double v) { warmupEpochs = v; return this; }
+        public Builder weightDecay(double v) { weightDecay = v; return this; }
+        public Builder maskRatio(double v) { maskRatio = v; return this; }
+        public Builder normPixLoss(boolean v) { normPixLoss = v; return this; }
+        public Builder seed(long v) { seed = v; return this; }
+        public Builder clipGrad(Double v) { clipGrad = v; return this; }
+        public Builder outputDir(String v) { outputDir = v; return this; }
+        public Builder outputDir(Path v) { outputDir = v == null ? null : v.toString(); return this; }
+        public Builder keepLast(int v) { keepLast = v; return this; }
+        public Builder saveFreq(int v) { saveFreq = v; return this; }
+        public Builder saveEverySteps(int v) { saveEverySteps = v; return this; }
+        public Builder logFreq(int v) { logFreq = v; return this; }
+        public Builder worldSize(int v) { worldSize = v; return this; }
+
+        public PretrainConfig build() {
+            return new PretrainConfig(modelName, model, epochs, batchSize, accumIter, blr, lr, minLr, warmupEpochs,
+                    weightDecay, maskRatio, normPixLoss, seed, clipGrad, outputDir, keepLast, saveFreq, saveEverySteps,
+                    logFreq, worldSize);
+        }
+    }
+}
