@@ -5,6 +5,8 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.SplittableRandom;
 import org.maejvm.data.Batch;
+import org.maejvm.data.DataLoader;
+import org.maejvm.data.DataStats;
 
 /**
  * Where the training loop gets its batches: one pass per epoch. For resume to be exact, the batches of an epoch
@@ -41,6 +43,21 @@ public interface EpochSource {
                 }
             };
         }
+    }
+
+    /**
+     * The data loader's epochs ({@code main_pretrain.py}'s DataLoader): its seeded order and augmentation make an
+     * epoch a pure function of (seed, epoch), as exact resume needs.
+     */
+    static EpochSource of(DataLoader loader) {
+        return new EpochSource() {
+            @Override public int stepsPerEpoch() { return loader.batchesPerEpoch(); }
+            @Override public EpochIterator epoch(int epoch) { return EpochIterator.of(loader.iterator(epoch)); }
+            @Override public long skippedImages(int epoch) {
+                DataStats s = loader.getLastStats();
+                return s != null && s.epoch() == epoch ? s.skipped() : 0;
+            }
+        };
     }
 
     /** The same batches every epoch, in the given order (tests, tiny in-memory data). */

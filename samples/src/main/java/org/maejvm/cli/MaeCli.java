@@ -38,6 +38,8 @@ public final class MaeCli implements Callable<Integer> {
     /** Every subcommand of {@code mae}, in the order {@code --help} lists them. */
     static Object[] subcommands() {
         return new Object[] {
+            new PretrainCommand(),
+            new DemoCommand(),
             new BackendsCommand(),
             new BenchCommand(),
             new ParityCommand(),
