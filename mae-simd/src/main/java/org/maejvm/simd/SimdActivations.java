@@ -22,11 +22,9 @@ final class SimdActivations {
     private static final float INV_SQRT2 = (float) (1.0 / Math.sqrt(2.0));
     private static final float INV_SQRT_2PI = (float) (1.0 / Math.sqrt(2.0 * Math.PI));
 
-    // Numerical Recipes erfcc coefficients, highest power of t first (Horner order).
-    private static final float[] ERFC_P = {
-        0.17087277f, -0.82215223f, 1.48851587f, -1.13520398f, 0.27886807f,
-        -0.18628806f, 0.09678418f, 0.37409196f, 1.00002368f,
-    };
+    // Numerical Recipes erfcc coefficients: the exponent is -z^2 + C0 + t (P0 + t (P1 + ... + t P8)).
+    private static final float P0 = 1.00002368f, P1 = 0.37409196f, P2 = 0.09678418f, P3 = -0.18628806f,
+            P4 = 0.27886807f, P5 = -1.13520398f, P6 = 1.48851587f, P7 = -0.82215223f, P8 = 0.17087277f;
     private static final float ERFC_C0 = -1.26551223f;
 
     // ------------------------------------------------------------------ normal CDF
@@ -35,8 +33,15 @@ final class SimdActivations {
     static FloatVector lowerTail(FloatVector x) {
         FloatVector z = x.abs().mul(INV_SQRT2);
         FloatVector t = FloatVector.broadcast(S, 1f).div(z.fma(0.5f, 1f));
-        FloatVector p = FloatVector.broadcast(S, ERFC_P[0]);
-        for (int c = 1; c < ERFC_P.length; c++) p = p.fma(t, FloatVector.broadcast(S, ERFC_P[c]));
+        // Horner written out: a loop over the coefficient array here kept C2 from keeping p in a register
+        FloatVector p = t.fma(FloatVector.broadcast(S, P8), FloatVector.broadcast(S, P7));
+        p = p.fma(t, FloatVector.broadcast(S, P6));
+        p = p.fma(t, FloatVector.broadcast(S, P5));
+        p = p.fma(t, FloatVector.broadcast(S, P4));
+        p = p.fma(t, FloatVector.broadcast(S, P3));
+        p = p.fma(t, FloatVector.broadcast(S, P2));
+        p = p.fma(t, FloatVector.broadcast(S, P1));
+        p = p.fma(t, FloatVector.broadcast(S, P0));
         // exponent -z^2 + (t p - 1.26551223), with -z^2 = -x^2 / 2 taken from x itself (exact halving, one
         // rounding in the FMA): rounding z first would cost a relative error of about x^2 * 6e-8 in the tail
         FloatVector arg = x.mul(-0.5f).fma(x, t.fma(p, FloatVector.broadcast(S, ERFC_C0)));
@@ -53,8 +58,14 @@ final class SimdActivations {
     static float lowerTail(float x) {
         float z = Math.abs(x) * INV_SQRT2;
         float t = 1f / Math.fma(z, 0.5f, 1f);
-        float p = ERFC_P[0];
-        for (int c = 1; c < ERFC_P.length; c++) p = Math.fma(p, t, ERFC_P[c]);
+        float p = Math.fma(t, P8, P7);
+        p = Math.fma(p, t, P6);
+        p = Math.fma(p, t, P5);
+        p = Math.fma(p, t, P4);
+        p = Math.fma(p, t, P3);
+        p = Math.fma(p, t, P2);
+        p = Math.fma(p, t, P1);
+        p = Math.fma(p, t, P0);
         float arg = Math.fma(-0.5f * x, x, Math.fma(t, p, ERFC_C0));
         return t * SimdMath.exp(arg) * 0.5f;
     }
