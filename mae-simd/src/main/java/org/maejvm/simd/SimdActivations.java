@@ -134,7 +134,7 @@ final class SimdActivations {
             e.intoArray(out, outOff + j);
             acc = acc.add(e);
         }
-        float s = acc.reduceLanes(VectorOperators.ADD);
+        float s = SimdMath.sumLanes(acc);
         for (; j < n; j++) {
             float e = SimdMath.exp(a[aOff + j] - shift);
             out[outOff + j] = e;

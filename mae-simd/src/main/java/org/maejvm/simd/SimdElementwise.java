@@ -103,7 +103,7 @@ final class SimdElementwise {
             a3 = a3.add(FloatVector.fromArray(S, x, i + 3 * L));
         }
         for (int upper = from + S.loopBound(to - from); i < upper; i += L) a0 = a0.add(FloatVector.fromArray(S, x, i));
-        float s = a0.add(a1).add(a2.add(a3)).reduceLanes(jdk.incubator.vector.VectorOperators.ADD);
+        float s = SimdMath.sumLanes(a0.add(a1).add(a2.add(a3)));
         for (; i < to; i++) s += x[i];
         return s;
     }
@@ -130,7 +130,7 @@ final class SimdElementwise {
             FloatVector v = FloatVector.fromArray(S, x, i);
             a0 = v.fma(v, a0);
         }
-        float s = a0.add(a1).add(a2.add(a3)).reduceLanes(jdk.incubator.vector.VectorOperators.ADD);
+        float s = SimdMath.sumLanes(a0.add(a1).add(a2.add(a3)));
         for (; i < to; i++) s = Math.fma(x[i], x[i], s);
         return s;
     }
@@ -146,7 +146,7 @@ final class SimdElementwise {
         for (int upper = S.loopBound(n); j < upper; j += L) {
             acc0 = FloatVector.fromArray(S, a, aOff + j).fma(FloatVector.fromArray(S, b, bOff + j), acc0);
         }
-        float s = acc0.add(acc1).reduceLanes(jdk.incubator.vector.VectorOperators.ADD);
+        float s = SimdMath.sumLanes(acc0.add(acc1));
         for (; j < n; j++) s = Math.fma(a[aOff + j], b[bOff + j], s);
         return s;
     }

@@ -32,7 +32,7 @@ final class SimdLosses {
             FloatVector d = FloatVector.fromArray(S, t, off + j).sub(mean);
             acc = d.fma(d, acc);
         }
-        sq += acc.reduceLanes(VectorOperators.ADD);
+        sq += SimdMath.sumLanes(acc);
         for (; j < n; j++) {
             double d = t[off + j] - mean;
             sq += d * d;
@@ -58,7 +58,7 @@ final class SimdLosses {
                         .sub(FloatVector.fromArray(S, target, base + j).sub(shift).mul(mul));
                 acc = d.fma(d, acc);
             }
-            float se = acc.reduceLanes(VectorOperators.ADD);
+            float se = SimdMath.sumLanes(acc);
             for (; j < pd; j++) {
                 float d = pred[base + j] - (target[base + j] - shift) * mul;
                 se = Math.fma(d, d, se);
@@ -103,7 +103,7 @@ final class SimdLosses {
             FloatVector accExp = FloatVector.zero(S);
             int j = 0;
             for (; j < upper; j += L) accExp = accExp.add(SimdMath.exp(FloatVector.fromArray(S, z, base + j).sub(max)));
-            sumExp += accExp.reduceLanes(VectorOperators.ADD);
+            sumExp += SimdMath.sumLanes(accExp);
             for (; j < c; j++) sumExp += SimdMath.exp(z[base + j] - max);
             float logZ = max + (float) Math.log(sumExp);
             // row loss = -sum_c y (z - logZ)
@@ -114,7 +114,7 @@ final class SimdLosses {
                 accL = yv.fma(zv.sub(logZ), accL);
                 if (g != null) SimdMath.exp(zv.sub(logZ)).sub(yv).mul(invN).intoArray(g, base + j);
             }
-            double rowLoss = accL.reduceLanes(VectorOperators.ADD);
+            double rowLoss = SimdMath.sumLanes(accL);
             for (; j < c; j++) {
                 rowLoss += (double) y[base + j] * (z[base + j] - logZ);
                 if (g != null) g[base + j] = (SimdMath.exp(z[base + j] - logZ) - y[base + j]) * invN;

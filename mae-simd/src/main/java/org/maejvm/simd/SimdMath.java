@@ -53,6 +53,16 @@ final class SimdMath {
         return result.blend(Float.POSITIVE_INFINITY, x.compare(VectorOperators.GT, HIGHEST));
     }
 
+    /**
+     * The sum of a vector's lanes, added in lane order. reduceLanes(ADD) may add in another order once the JIT
+     * has compiled the caller than before, which would make results depend on warm-up; this does not.
+     */
+    static float sumLanes(FloatVector v) {
+        float s = v.lane(0);
+        for (int i = 1; i < S.length(); i++) s += v.lane(i);
+        return s;
+    }
+
     static float exp(float x) {
         if (x < LOWEST) return 0f;
         if (x > HIGHEST) return Float.POSITIVE_INFINITY;

@@ -49,7 +49,7 @@ final class SimdNorm {
                 FloatVector d = FloatVector.fromArray(S, x, off + j).sub(m);
                 acc0 = d.fma(d, acc0);
             }
-            float s = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+            float s = SimdMath.sumLanes(acc0.add(acc1));
             for (; j < end; j++) {
                 float d = x[off + j] - m;
                 s = Math.fma(d, d, s);
@@ -97,7 +97,7 @@ final class SimdNorm {
             d.fma(xhat, FloatVector.fromArray(S, dg, j)).intoArray(dg, j);
             d.add(FloatVector.fromArray(S, db, j)).intoArray(db, j);
         }
-        float sumDyg = accDyg.reduceLanes(VectorOperators.ADD), sumDygXhat = accDygXhat.reduceLanes(VectorOperators.ADD);
+        float sumDyg = SimdMath.sumLanes(accDyg), sumDygXhat = SimdMath.sumLanes(accDygXhat);
         for (; j < n; j++) {
             float d = dy[base + j], xhat = (x[base + j] - m) * s, dyg = d * gamma[j];
             sumDyg += dyg;
