@@ -1,0 +1,118 @@
+package org.maejvm.cli;
+
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import org.maejvm.model.MaeConfig;
+import org.maejvm.ops.Backend;
+import org.maejvm.ops.Backends;
+import org.maejvm.tensor.Tensor;
+import org.maejvm.viz.ImageInputs;
+import org.maejvm.viz.ModelFiles;
+import org.maejvm.viz.Reconstruction;
+import org.maejvm.viz.ReconstructionGrid;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code mae reconstruct}: masks images at random, lets a pretrained MAE fill them in, and draws the official
+ * four-panel figure (original | masked | reconstruction | reconstruction + visible) as a PNG.
+ */
+@Command(name = "reconstruct", sortOptions = false, description = {
+    "Draw MAE reconstructions of images: original | masked | reconstruction | reconstruction + visible patches.",
+    "Reads a pretraining checkpoint (its config is inside), a safetensors weights file or an official .pth "
+            + "(these two need --model or --config), and PNG/JPEG/IDX images from a file or a folder."
+})
+final class ReconstructCommand implements Callable<Integer> {
+    /** torchvision's ImageNet statistics, what the official scripts normalise RGB input with. */
+    static final float[] IMAGENET_MEAN = {0.485f, 0.456f, 0.406f}, IMAGENET_STD = {0.229f, 0.224f, 0.225f};
+    /** Fashion-MNIST training-set statistics, the default for 1-channel models. */
+    static final float[] FMNIST_MEAN = {0.2860f}, FMNIST_STD = {0.3530f};
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--checkpoint", required = true, paramLabel = "FILE",
+            description = "Model weights: a pretraining checkpoint (.safetensors), plain safetensors weights or a PyTorch .pth.")
+    Path checkpoint;
+
+    @Option(names = "--images", required = true, paramLabel = "DIR|FILE",
+            description = "An image file or a folder (searched recursively): PNG, JPEG, BMP, GIF, IDX (e.g. t10k-images-idx3-ubyte.gz).")
+    Path images;
+
+    @Option(names = "--out", paramLabel = "FILE", defaultValue = "reconstruction.png",
+            description = "Where to write the PNG (default: ${DEFAULT-VALUE}).")
+    Path out;
+
+    @Option(names = "--mask-ratio", defaultValue = "0.75", description = "Fraction of patches removed (default: ${DEFAULT-VALUE}).")
+    double maskRatio;
+
+    @Option(names = "--seed", defaultValue = "0", description = "Seed of the random masking (default: ${DEFAULT-VALUE}).")
+    long seed;
+
+    @Option(names = "--backend", defaultValue = "simd", description = "Compute backend: simd, reference, ... (default: ${DEFAULT-VALUE}).")
+    String backend;
+
+    @Option(names = "--threads", defaultValue = "0", description = "Worker threads, 0 = all cores (default: ${DEFAULT-VALUE}).")
+    int threads;
+
+    @Option(names = "--max-images", defaultValue = "8", description = "At most this many images, one row each (default: ${DEFAULT-VALUE}).")
+    int maxImages;
+
+    @Option(names = "--model", paramLabel = "NAME",
+            description = "Model preset for weights that carry no config: mae_vit_base_patch16, mae_vit_large_patch16, mae_vit_huge_patch14.")
+    String model;
+
+    @Option(names = "--config", paramLabel = "FILE", description = "Model config JSON (img_size, patch_size, in_chans, ...) for weights that carry none.")
+    Path config;
+
+    @Option(names = "--norm-pix-loss", arity = "0..1", paramLabel = "true|false",
+            description = "Whether the model was trained with norm_pix_loss, when its file does not say "
+                    + "(official *_full.pth pretraining checkpoints: true; the visualize checkpoints: false).")
+    Boolean normPix;
+
+    @Option(names = "--mean", split = ",", paramLabel = "M",
+            description = "Per-channel mean the model's training data was normalised with (default: ImageNet for RGB, Fashion-MNIST 0.2860 for grey).")
+    float[] mean;
+
+    @Option(names = "--std", split = ",", paramLabel = "S",
+            description = "Per-channel std of that normalisation (default: ImageNet for RGB, Fashion-MNIST 0.3530 for grey).")
+    float[] std;
+
+    @Override
+    public Integer call() throws Exception {
+        if (model != null && config != null) {
+            throw new ParameterException(spec.commandLine(), "give either --model or --config, not both");
+        }
+        if (maxImages < 1) throw new ParameterException(spec.commandLine(), "--max-images must be >= 1, got " + maxImages);
+        MaeConfig explicit = model != null ? MaeConfig.named(model) : config != null ? ModelFiles.readConfig(config) : null;
+        PrintWriter stdout = spec.commandLine().getOut();
+        try (Backend be = Backends.create(backend, threads)) {
+            ModelFiles.Loaded loaded = ModelFiles.load(checkpoint, explicit, model, normPix, be);
+            MaeConfig cfg = loaded.model().config();
+            int c = cfg.inChans();
+            float[] m = mean != null ? mean : c == 1 ? FMNIST_MEAN : IMAGENET_MEAN;
+            float[] s = std != null ? std : c == 1 ? FMNIST_STD : IMAGENET_STD;
+            ImageInputs.Batch batch = ImageInputs.read(images, c, cfg.imgSize(), maxImages, m, s);
+            for (String skip : batch.skipped()) stdout.println("skipped " + skip);
+            Tensor imgs = be.fromHost(batch.images(), batch.count(), c, cfg.imgSize(), cfg.imgSize());
+            Reconstruction r = Reconstruction.run(loaded.model(), imgs, maskRatio, seed);
+            ReconstructionGrid.Figure fig = ReconstructionGrid.render(r, m, s, loaded.name());
+            Path written = fig.writePng(out);
+            stdout.printf(Locale.ROOT, "wrote %s: %d image(s), %dx%d px; model %s, mask ratio %.2f, loss %.4f%s%n",
+                    written, batch.count(), fig.image().getWidth(), fig.image().getHeight(), loaded.name(), maskRatio,
+                    r.loss(), cfg.normPixLoss() ? " (norm_pix_loss: predictions un-normalised per patch)" : "");
+            if (mean == null || std == null) {
+                stdout.println("pixels un-normalised with mean " + Arrays.toString(m) + " std " + Arrays.toString(s)
+                        + " (set --mean/--std if the model was trained with other statistics)");
+            }
+            stdout.flush();
+        }
+        return 0;
+    }
+}
