@@ -1,11 +1,6 @@
 package org.maejvm.viz;
 
-import java.awt.Graphics2D;
-import java.awt.Image;
-import java.awt.image.BufferedImage;
-import java.io.DataInputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -13,45 +8,46 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.stream.Stream;
-import java.util.zip.GZIPInputStream;
-import javax.imageio.ImageIO;
+import org.maejvm.data.EvalTransform;
+import org.maejvm.data.FloatImage;
+import org.maejvm.data.Idx;
+import org.maejvm.data.ImageDecoder;
+import org.maejvm.data.Normalization;
 
 /**
  * Images to reconstruct, from a file or a folder (searched recursively, in name order): PNG, JPEG, BMP, GIF and IDX
- * image files (MNIST/Fashion-MNIST, optionally gzipped). Each image is resized so its short side is the model's
- * size, centre-cropped to a square and normalised with the dataset's mean/std. Unreadable files are skipped and
- * reported.
+ * image files (MNIST/Fashion-MNIST, optionally gzipped). Decoding and preprocessing are the data pipeline's: the
+ * short side is resized (PIL bicubic) to the model's size, the centre square is cropped and the dataset's
+ * mean/std applied. Unreadable files are skipped and reported.
  */
 public final class ImageInputs {
     private ImageInputs() {}
 
-    static final int IDX_UBYTE_3D = 0x00000803;
     private static final List<String> PICTURE_SUFFIXES = List.of(".png", ".jpg", ".jpeg", ".bmp", ".gif");
 
     /** The images [count, C, size, size] (normalised), their names, and the files that could not be read, with why. */
     public record Batch(float[] images, int count, int channels, int size, List<String> names, List<String> skipped) {}
 
-    public static Batch read(Path source, int channels, int size, int maxImages, float[] mean, float[] std)
+    public static Batch read(Path source, int channels, int size, int maxImages, Normalization normalization)
             throws IOException {
-        if (channels != 1 && channels != 3) throw new IllegalArgumentException("images must be read as 1 or 3 channels, got " + channels);
         if (maxImages < 1) throw new IllegalArgumentException("at least one image must be asked for, got max " + maxImages);
-        float[] m = Unnormalize.perChannel("mean", mean, channels), s = Unnormalize.perChannel("std", std, channels);
-        List<Path> files = candidates(source);
-        List<float[]> images = new ArrayList<>();
+        // crop_pct 1: the whole short side is kept, as the official visualisation resizes to the model's size.
+        EvalTransform transform = new EvalTransform(size, 1.0, normalization);
+        transform.checkChannels(channels);
+        List<FloatImage> images = new ArrayList<>();
         List<String> names = new ArrayList<>(), skipped = new ArrayList<>();
-        for (Path f : files) {
+        for (Path f : candidates(source)) {
             if (images.size() >= maxImages) break;
             try {
                 if (isIdx(f)) {
-                    List<BufferedImage> idx = readIdx(f, maxImages - images.size());
-                    for (int i = 0; i < idx.size(); i++) {
-                        images.add(toInput(idx.get(i), channels, size, m, s));
+                    Idx.UByteArray idx = Idx.readImages(f);
+                    int h = idx.dims()[1], w = idx.dims()[2];
+                    for (int i = 0; i < idx.count() && images.size() < maxImages; i++) {
+                        images.add(idxImage(idx, i, h, w, channels));
                         names.add(f.getFileName() + "#" + i);
                     }
                 } else {
-                    BufferedImage img = ImageIO.read(f.toFile());
-                    if (img == null) throw new IOException("no image decoder recognises it");
-                    images.add(toInput(img, channels, size, m, s));
+                    images.add(ImageDecoder.read(f, channels));
                     names.add(f.getFileName().toString());
                 }
             } catch (IOException | RuntimeException e) {
@@ -64,7 +60,7 @@ public final class ImageInputs {
         }
         int plane = channels * size * size;
         float[] out = new float[images.size() * plane];
-        for (int i = 0; i < images.size(); i++) System.arraycopy(images.get(i), 0, out, i * plane, plane);
+        for (int i = 0; i < images.size(); i++) transform.apply(images.get(i), null, out, i * plane);
         return new Batch(out, images.size(), channels, size, names, skipped);
     }
 
@@ -88,83 +84,12 @@ public final class ImageInputs {
         return n.endsWith("-ubyte") || n.endsWith(".idx") || n.endsWith(".idx3");
     }
 
-    /** The first {@code limit} images of an IDX unsigned-byte [N, H, W] file, as grey pictures. */
-    static List<BufferedImage> readIdx(Path file, int limit) throws IOException {
-        try (InputStream raw = Files.newInputStream(file);
-             DataInputStream in = new DataInputStream(file.toString().endsWith(".gz") ? new GZIPInputStream(raw) : raw)) {
-            int magic = in.readInt();
-            if (magic != IDX_UBYTE_3D) {
-                throw new IOException(String.format(Locale.ROOT, "IDX magic 0x%08x, expected 0x%08x (unsigned bytes, "
-                        + "3 dimensions: images); a label file?", magic, IDX_UBYTE_3D));
-            }
-            int n = in.readInt(), h = in.readInt(), w = in.readInt();
-            if (n < 0 || h < 1 || w < 1) throw new IOException("IDX dimensions " + n + " x " + h + " x " + w + " are invalid");
-            List<BufferedImage> out = new ArrayList<>();
-            byte[] pixels = new byte[h * w];
-            for (int i = 0; i < Math.min(n, limit); i++) {
-                in.readFully(pixels);
-                BufferedImage img = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
-                for (int p = 0; p < pixels.length; p++) {
-                    int v = pixels[p] & 0xFF;
-                    img.setRGB(p % w, p / w, v << 16 | v << 8 | v);
-                }
-                out.add(img);
-            }
-            return out;
-        }
-    }
-
-    /** Short side to {@code size}, centre crop, then [C, size, size] floats in [0, 1] normalised per channel. */
-    static float[] toInput(BufferedImage img, int channels, int size, float[] mean, float[] std) {
-        BufferedImage square = resizeAndCrop(img, size);
-        float[] out = new float[channels * size * size];
-        int plane = size * size;
-        for (int y = 0; y < size; y++) {
-            for (int x = 0; x < size; x++) {
-                int rgb = square.getRGB(x, y);
-                float r = (rgb >> 16 & 0xFF) / 255f, g = (rgb >> 8 & 0xFF) / 255f, b = (rgb & 0xFF) / 255f;
-                if (channels == 1) {
-                    // ITU-R 601 luma, what PIL's convert('L') uses.
-                    float luma = (float) (0.299 * r + 0.587 * g + 0.114 * b);
-                    out[y * size + x] = (luma - mean[0]) / std[0];
-                } else {
-                    out[y * size + x] = (r - mean[0]) / std[0];
-                    out[plane + y * size + x] = (g - mean[1]) / std[1];
-                    out[2 * plane + y * size + x] = (b - mean[2]) / std[2];
-                }
-            }
-        }
-        return out;
-    }
-
-    /**
-     * The image as size x size RGB: scaled smoothly and centre-cropped, or only copied when already that size.
-     * Drawing onto an RGB image also keeps grey values as stored: {@code getRGB} on a TYPE_BYTE_GRAY image would
-     * brighten them (Java treats its grey as linear, not sRGB).
-     */
-    static BufferedImage resizeAndCrop(BufferedImage img, int size) {
-        int w = img.getWidth(), h = img.getHeight();
-        if (w == size && h == size) {
-            BufferedImage out = new BufferedImage(size, size, BufferedImage.TYPE_INT_RGB);
-            Graphics2D g = out.createGraphics();
-            try {
-                g.drawImage(img, 0, 0, null);
-            } finally {
-                g.dispose();
-            }
-            return out;
-        }
-        double scale = (double) size / Math.min(w, h);
-        int nw = Math.max(size, (int) Math.round(w * scale)), nh = Math.max(size, (int) Math.round(h * scale));
-        // SCALE_SMOOTH averages areas when shrinking, so large photos do not alias.
-        Image scaled = img.getScaledInstance(nw, nh, Image.SCALE_SMOOTH);
-        BufferedImage out = new BufferedImage(size, size, BufferedImage.TYPE_INT_RGB);
-        Graphics2D g = out.createGraphics();
-        try {
-            g.drawImage(scaled, -(nw - size) / 2, -(nh - size) / 2, null);
-        } finally {
-            g.dispose();
-        }
-        return out;
+    /** Image {@code i} of an IDX array in [0, 1] (bytes / 255, as ToTensor), repeated over the channels. */
+    private static FloatImage idxImage(Idx.UByteArray idx, int i, int h, int w, int channels) {
+        int plane = h * w;
+        float[] data = new float[channels * plane];
+        for (int k = 0; k < plane; k++) data[k] = idx.at(i * plane + k) / 255f;
+        for (int c = 1; c < channels; c++) System.arraycopy(data, 0, data, c * plane, plane);
+        return new FloatImage(data, channels, h, w);
     }
 }

@@ -5,6 +5,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.SplittableRandom;
+import org.maejvm.data.Normalization;
 import org.maejvm.model.MaeConfig;
 import org.maejvm.model.MaeModel;
 import org.maejvm.ops.Backend;
@@ -116,6 +117,11 @@ public final class Reconstruction {
             }
         }
         return out;
+    }
+
+    /** The four panels of every image, un-normalised with the dataset's Normalize statistics. */
+    public List<Panels> panels(Normalization normalization) {
+        return panels(normalization.mean(), normalization.std());
     }
 
     /**

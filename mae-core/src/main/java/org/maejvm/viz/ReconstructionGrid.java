@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import javax.imageio.ImageIO;
+import org.maejvm.data.Normalization;
 
 /**
  * The reconstruction figure: one row per image with four panels (original | masked | reconstruction |
@@ -51,6 +52,11 @@ public final class ReconstructionGrid {
     public static int scaleFor(int imageSize) {
         if (imageSize < 1) throw new IllegalArgumentException("image size must be >= 1, got " + imageSize);
         return Math.max(1, (MIN_PANEL + imageSize - 1) / imageSize);
+    }
+
+    /** The figure of a reconstruction, un-normalised with the dataset's Normalize statistics. */
+    public static Figure render(Reconstruction r, Normalization normalization, String modelName) {
+        return render(r, normalization.mean(), normalization.std(), modelName);
     }
 
     /** The figure of a reconstruction, un-normalised with the dataset's mean/std. */

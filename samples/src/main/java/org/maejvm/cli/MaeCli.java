@@ -43,6 +43,7 @@ public final class MaeCli implements Callable<Integer> {
             new BackendsCommand(),
             new BenchCommand(),
             new ParityCommand(),
+            new ReconstructCommand(),
         };
     }
 

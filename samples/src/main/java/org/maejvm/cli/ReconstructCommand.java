@@ -2,9 +2,9 @@ package org.maejvm.cli;
 
 import java.io.PrintWriter;
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import org.maejvm.data.Normalization;
 import org.maejvm.model.MaeConfig;
 import org.maejvm.ops.Backend;
 import org.maejvm.ops.Backends;
@@ -29,11 +29,6 @@ import picocli.CommandLine.Spec;
             + "(these two need --model or --config), and PNG/JPEG/IDX images from a file or a folder."
 })
 final class ReconstructCommand implements Callable<Integer> {
-    /** torchvision's ImageNet statistics, what the official scripts normalise RGB input with. */
-    static final float[] IMAGENET_MEAN = {0.485f, 0.456f, 0.406f}, IMAGENET_STD = {0.229f, 0.224f, 0.225f};
-    /** Fashion-MNIST training-set statistics, the default for 1-channel models. */
-    static final float[] FMNIST_MEAN = {0.2860f}, FMNIST_STD = {0.3530f};
-
     @Spec
     CommandSpec spec;
 
@@ -90,29 +85,34 @@ final class ReconstructCommand implements Callable<Integer> {
             throw new ParameterException(spec.commandLine(), "give either --model or --config, not both");
         }
         if (maxImages < 1) throw new ParameterException(spec.commandLine(), "--max-images must be >= 1, got " + maxImages);
+        if ((mean == null) != (std == null)) throw new ParameterException(spec.commandLine(), "give --mean and --std together");
         MaeConfig explicit = model != null ? MaeConfig.named(model) : config != null ? ModelFiles.readConfig(config) : null;
         PrintWriter stdout = spec.commandLine().getOut();
         try (Backend be = Backends.create(backend, threads)) {
             ModelFiles.Loaded loaded = ModelFiles.load(checkpoint, explicit, model, normPix, be);
             MaeConfig cfg = loaded.model().config();
             int c = cfg.inChans();
-            float[] m = mean != null ? mean : c == 1 ? FMNIST_MEAN : IMAGENET_MEAN;
-            float[] s = std != null ? std : c == 1 ? FMNIST_STD : IMAGENET_STD;
-            ImageInputs.Batch batch = ImageInputs.read(images, c, cfg.imgSize(), maxImages, m, s);
+            Normalization norm = normalization(c);
+            ImageInputs.Batch batch = ImageInputs.read(images, c, cfg.imgSize(), maxImages, norm);
             for (String skip : batch.skipped()) stdout.println("skipped " + skip);
             Tensor imgs = be.fromHost(batch.images(), batch.count(), c, cfg.imgSize(), cfg.imgSize());
             Reconstruction r = Reconstruction.run(loaded.model(), imgs, maskRatio, seed);
-            ReconstructionGrid.Figure fig = ReconstructionGrid.render(r, m, s, loaded.name());
+            ReconstructionGrid.Figure fig = ReconstructionGrid.render(r, norm, loaded.name());
             Path written = fig.writePng(out);
             stdout.printf(Locale.ROOT, "wrote %s: %d image(s), %dx%d px; model %s, mask ratio %.2f, loss %.4f%s%n",
                     written, batch.count(), fig.image().getWidth(), fig.image().getHeight(), loaded.name(), maskRatio,
                     r.loss(), cfg.normPixLoss() ? " (norm_pix_loss: predictions un-normalised per patch)" : "");
-            if (mean == null || std == null) {
-                stdout.println("pixels un-normalised with mean " + Arrays.toString(m) + " std " + Arrays.toString(s)
-                        + " (set --mean/--std if the model was trained with other statistics)");
+            if (mean == null) {
+                stdout.println("images normalised with " + norm + " (set --mean/--std if the model was trained with other statistics)");
             }
             stdout.flush();
         }
         return 0;
+    }
+
+    /** --mean/--std, or the usual statistics: ImageNet for RGB, Fashion-MNIST for grey (the demo's data). */
+    Normalization normalization(int channels) {
+        if (mean != null) return new Normalization(mean, std);
+        return channels == 1 ? Normalization.FASHION_MNIST : Normalization.defaultFor(channels);
     }
 }

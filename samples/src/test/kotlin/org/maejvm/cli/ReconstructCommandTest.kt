@@ -23,16 +23,16 @@ import java.nio.file.Path
 import java.util.SplittableRandom
 import java.util.zip.GZIPOutputStream
 import javax.imageio.ImageIO
-import picocli.CommandLine
+import org.maejvm.data.Normalization
 
-private data class Run(val code: Int, val out: String, val err: String)
+private data class ReconstructRun(val code: Int, val out: String, val err: String)
 
-private fun reconstruct(vararg args: String): Run {
-    val cli = CommandLine(ReconstructCommand())
+private fun reconstruct(vararg args: String): ReconstructRun {
+    val cli = MaeCli.commandLine()
     val out = StringWriter(); val err = StringWriter()
     cli.out = PrintWriter(out, true); cli.err = PrintWriter(err, true)
-    val code = cli.execute(*args)
-    return Run(code, out.toString(), err.toString())
+    val code = cli.execute("reconstruct", *args)
+    return ReconstructRun(code, out.toString(), err.toString())
 }
 
 private fun pixels(img: BufferedImage): List<Int> =
@@ -88,9 +88,9 @@ class ReconstructCommandTest : FunSpec({
         // The same steps through the library give the same pixels.
         val loaded = ModelFiles.load(ckpt, null, null, null, be)
         loaded.model().config().normPixLoss() shouldBe true
-        val batch = org.maejvm.viz.ImageInputs.read(imgs, 3, 16, 8, ReconstructCommand.IMAGENET_MEAN, ReconstructCommand.IMAGENET_STD)
+        val batch = org.maejvm.viz.ImageInputs.read(imgs, 3, 16, 8, Normalization.IMAGENET)
         val r = Reconstruction.run(loaded.model(), be.fromHost(batch.images(), 3, 3, 16, 16), 0.5, 5)
-        val expected = ReconstructionGrid.render(r, ReconstructCommand.IMAGENET_MEAN, ReconstructCommand.IMAGENET_STD, "tiny_test")
+        val expected = ReconstructionGrid.render(r, Normalization.IMAGENET, "tiny_test")
         val written = ImageIO.read(out.toFile())
         written.width shouldBe 2 * 12 + 4 * 112 + 3 * 8
         pixels(written) shouldBe pixels(expected.image())
