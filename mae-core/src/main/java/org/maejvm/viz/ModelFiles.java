@@ -19,6 +19,7 @@ import org.maejvm.model.MaeModel;
 import org.maejvm.nn.LoadReport;
 import org.maejvm.ops.Backend;
 import org.maejvm.tensor.HostTensor;
+import org.maejvm.train.PretrainConfig;
 
 /**
  * Loads an MAE with its weights for reconstruction from a pretraining checkpoint (safetensors whose metadata
@@ -76,8 +77,8 @@ public final class ModelFiles {
 
     /**
      * The model config in a checkpoint's metadata: a {@code config} entry holding either a model config
-     * ({@code img_size}, ...) or a training config with the model config under {@code model} (its
-     * {@code model_name} and {@code norm_pix_loss} are used too). Null when there is none.
+     * ({@code img_size}, ...) or a {@link PretrainConfig} (model under {@code model}; its {@code model_name} and
+     * {@code norm_pix_loss} are used too). Null when there is none.
      */
     public static Recorded recordedConfig(Path file, Map<String, String> metadata) throws MalformedWeightsException {
         String json = metadata.get("config");
@@ -85,14 +86,12 @@ public final class ModelFiles {
         try {
             JsonNode root = JSON.readTree(json);
             if (root.has("img_size")) return new Recorded(JSON.treeToValue(root, MaeConfig.class).validate(), null);
-            JsonNode model = root.get("model");
-            if (model == null || !model.isObject()) {
+            if (!root.has("model")) {
                 throw new MalformedWeightsException(file, "metadata 'config' has neither a model config nor one under 'model'");
             }
-            MaeConfig cfg = JSON.treeToValue(model, MaeConfig.class);
-            if (root.path("norm_pix_loss").asBoolean(false)) cfg = cfg.withNormPixLoss(true);
-            String name = root.hasNonNull("model_name") ? root.get("model_name").asText() : null;
-            return new Recorded(cfg.validate(), name);
+            // A pretraining checkpoint: its config's norm_pix_loss is the one the model was trained with.
+            PretrainConfig training = PretrainConfig.fromJson(json);
+            return new Recorded(training.modelConfig().validate(), training.modelName());
         } catch (IOException | IllegalArgumentException e) {
             if (e instanceof MalformedWeightsException m) throw m;
             throw new MalformedWeightsException(file, "metadata 'config' is not a valid config: " + e.getMessage(), e);

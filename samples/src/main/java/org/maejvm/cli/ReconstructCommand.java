@@ -9,6 +9,7 @@ import org.maejvm.model.MaeConfig;
 import org.maejvm.ops.Backend;
 import org.maejvm.ops.Backends;
 import org.maejvm.tensor.Tensor;
+import org.maejvm.train.ModelPresets;
 import org.maejvm.viz.ImageInputs;
 import org.maejvm.viz.ModelFiles;
 import org.maejvm.viz.Reconstruction;
@@ -60,7 +61,8 @@ final class ReconstructCommand implements Callable<Integer> {
     int maxImages;
 
     @Option(names = "--model", paramLabel = "NAME",
-            description = "Model preset for weights that carry no config: mae_vit_base_patch16, mae_vit_large_patch16, mae_vit_huge_patch14.")
+            description = "Model preset for weights that carry no config: mae_vit_base_patch16, mae_vit_large_patch16, "
+                    + "mae_vit_huge_patch14, mae_vit_tiny_fmnist, mae_vit_small_cifar.")
     String model;
 
     @Option(names = "--config", paramLabel = "FILE", description = "Model config JSON (img_size, patch_size, in_chans, ...) for weights that carry none.")
@@ -86,7 +88,7 @@ final class ReconstructCommand implements Callable<Integer> {
         }
         if (maxImages < 1) throw new ParameterException(spec.commandLine(), "--max-images must be >= 1, got " + maxImages);
         if ((mean == null) != (std == null)) throw new ParameterException(spec.commandLine(), "give --mean and --std together");
-        MaeConfig explicit = model != null ? MaeConfig.named(model) : config != null ? ModelFiles.readConfig(config) : null;
+        MaeConfig explicit = model != null ? ModelPresets.named(model) : config != null ? ModelFiles.readConfig(config) : null;
         PrintWriter stdout = spec.commandLine().getOut();
         try (Backend be = Backends.create(backend, threads)) {
             ModelFiles.Loaded loaded = ModelFiles.load(checkpoint, explicit, model, normPix, be);

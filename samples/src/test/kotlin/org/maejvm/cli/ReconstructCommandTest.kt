@@ -9,7 +9,9 @@ import org.maejvm.io.Safetensors
 import org.maejvm.model.MaeConfig
 import org.maejvm.model.MaeModel
 import org.maejvm.ops.ReferenceBackend
-import org.maejvm.tensor.HostTensor
+import org.maejvm.optim.AdamW
+import org.maejvm.train.Checkpoint
+import org.maejvm.train.PretrainConfig
 import org.maejvm.viz.ModelFiles
 import org.maejvm.viz.Reconstruction
 import org.maejvm.viz.ReconstructionGrid
@@ -50,13 +52,9 @@ class ReconstructCommandTest : FunSpec({
     /** A checkpoint as the trainer writes it: model + optimizer tensors, the training config in the metadata. */
     fun trainingCheckpoint(dir: Path, channels: Int, normPix: Boolean): Path {
         val model = MaeModel(tiny(channels, false), be, 21)
-        val tensors = LinkedHashMap(model.parameters().stateDict())
-        tensors["optimizer.exp_avg.cls_token"] = HostTensor(FloatArray(16), 1, 1, 16)
-        val modelJson = CONFIG_JSON.replace("\"in_chans\": 3", "\"in_chans\": $channels")
-        val meta = mapOf("format" to "mae-jvm-pretrain",
-            "config" to """{"model_name": "tiny_test", "model": $modelJson, "norm_pix_loss": $normPix, "epochs": 1}""")
+        val config = PretrainConfig.builder().model(tiny(channels, normPix)).modelName("tiny_test").epochs(1).build()
         val file = dir.resolve("checkpoint-last.safetensors")
-        Safetensors.write(file, tensors, meta)
+        Checkpoint.save(file, config, Checkpoint.Position(1, 0, 10), model, AdamW.forMae(model.parameters(), 0.05f))
         return file
     }
 
@@ -125,6 +123,10 @@ class ReconstructCommandTest : FunSpec({
         val plain = dir.resolve("weights.safetensors")
         Safetensors.write(plain, model.parameters().stateDict(), emptyMap())
         val imgs = writePictures(dir)
+        val preset = reconstruct("--checkpoint", "$plain", "--model", "mae_vit_tiny_fmnist", "--images", "$imgs",
+            "--backend", "reference")
+        preset.code shouldNotBe 0
+        preset.err shouldContain "shapes differ" // a preset is found by name, and its shapes checked against the file
         val noConfig = reconstruct("--checkpoint", "$plain", "--images", "$imgs", "--backend", "reference",
             "--out", "${dir.resolve("x.png")}")
         noConfig.code shouldNotBe 0
