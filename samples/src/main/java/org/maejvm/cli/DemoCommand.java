@@ -38,8 +38,11 @@ import picocli.CommandLine.Spec;
             + "Writes checkpoints, log.txt, log.png and reconstruction.png to --output."
 })
 final class DemoCommand implements Callable<Integer> {
-    /** Chosen so that the loss falls clearly in about 3-5 minutes on two cores (see the report in the commit). */
-    static final int EPOCHS = 10, IMAGES = 12_800, BATCH = 64, GRID_ROWS = 8;
+    /**
+     * About 4,700 steps: measured at ~1,600 images/s on two AVX2 cores (simd backend), so about 3 minutes of
+     * training; reconstructions are recognisable garments after ~2,000 steps and sharpen after that.
+     */
+    static final int EPOCHS = 10, IMAGES = 30_000, BATCH = 64, GRID_ROWS = 8;
     static final double LR = 2e-3;
 
     @Spec
