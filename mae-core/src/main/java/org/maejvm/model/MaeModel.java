@@ -120,6 +120,16 @@ public final class MaeModel {
         return loss;
     }
 
+    /**
+     * Features for downstream use: the encoder on ALL patches, never masked (mask ratio 0, patches in their own
+     * order, unlike feature extraction that silently reuses the pretraining masking). Returns the latent
+     * [B, 1 + L, D] after the final norm: row 0 is the cls token. Valid until the next forward or encode.
+     */
+    public Tensor encode(Tensor imgs) {
+        int b = checkImages(imgs);
+        return forwardEncoder(imgs, MaskPlan.none(b, config.numPatches()));
+    }
+
     /** The encoder on the kept patches: returns the latent [B, 1 + keep, D] (after the final norm). */
     private Tensor forwardEncoder(Tensor images, MaskPlan plan) {
         int b = plan.batch(), l = plan.patches(), keep = plan.keep(), d = config.embedDim();

@@ -19,6 +19,7 @@ import kotlinx.coroutines.flow.channelFlow
 import kotlinx.coroutines.runBlocking
 import kotlinx.coroutines.withContext
 import org.maejvm.data.Batch
+import org.maejvm.model.MaeModel
 import org.maejvm.ops.Backend
 import org.maejvm.train.EpochSource
 import org.maejvm.train.GradientSync
@@ -26,6 +27,8 @@ import org.maejvm.train.MaskingNoise
 import org.maejvm.train.PretrainConfig
 import org.maejvm.train.Pretrainer
 import org.maejvm.train.TrainingEvent
+import org.maejvm.tensor.Tensor
+import org.maejvm.viz.Reconstruction
 
 /**
  * The Kotlin entry point: MAE pretraining as a cold [Flow] of [TrainingEvent]s. Nothing runs until the flow is
@@ -116,3 +119,17 @@ private class FlowIterator(flow: Flow<Batch>) : EpochSource.EpochIterator {
         scope.cancel()
     }
 }
+
+/**
+ * Reconstructs [imgs] ([B, C, H, W] on the model's backend) with [maskRatio] of the patches masked, masking drawn
+ * from [seed]; runs on [Dispatchers.Default] (CPU work) and returns the images and the four-panel pictures.
+ */
+suspend fun MaeModel.reconstruct(imgs: Tensor, maskRatio: Double = 0.75, seed: Long = 0): Reconstruction =
+    withContext(Dispatchers.Default) { Reconstruction.run(this@reconstruct, imgs, maskRatio, seed) }
+
+/**
+ * Encoder features of [imgs] without any masking: a host copy of the latent [B, 1 + L, D] (row 0 of each image
+ * is the cls token), for retrieval, clustering or probing.
+ */
+suspend fun MaeModel.features(imgs: Tensor): FloatArray =
+    withContext(Dispatchers.Default) { backend().toHost(encode(imgs)) }
