@@ -12,6 +12,10 @@ public final class Measure {
     /** Samples per measurement; the best and the median are taken over these. */
     static final int SAMPLES = 5;
 
+    /** Calls made in warm-up at the least (unless that takes over {@link #MAX_WARMUP_SECONDS}). */
+    static final int MIN_WARMUP_CALLS = 200;
+    static final double MAX_WARMUP_SECONDS = 3.0;
+
     /** Nanoseconds per call: the fastest sample and the median sample, and how many calls were timed. */
     public record Timing(double bestNanos, double medianNanos, int calls) {}
 
@@ -21,13 +25,19 @@ public final class Measure {
      * its warm-up call, so a slow kernel costs two calls rather than minutes.
      */
     public static Timing time(Runnable body, double measureSeconds, double warmupSeconds) {
-        long warmupEnd = System.nanoTime() + (long) (warmupSeconds * 1e9);
+        long start = System.nanoTime();
+        long warmupEnd = start + (long) (warmupSeconds * 1e9);
+        // Vector-API code runs orders of magnitude slower until C2 has compiled it: besides the time, warm up
+        // for a minimum number of calls, within a bound so that a slow kernel cannot stall the run.
+        long hardEnd = start + (long) (Math.max(warmupSeconds, MAX_WARMUP_SECONDS) * 1e9);
         long last;
+        int calls = 0;
         do {
             long t0 = System.nanoTime();
             body.run();
             last = System.nanoTime() - t0;
-        } while (System.nanoTime() < warmupEnd);
+            calls++;
+        } while (System.nanoTime() < warmupEnd || (calls < MIN_WARMUP_CALLS && System.nanoTime() < hardEnd));
 
         double totalNanos = measureSeconds * 1e9, sampleNanos = totalNanos / SAMPLES;
         int samples = last >= totalNanos ? 1 : (int) Math.min(SAMPLES, Math.max(2, Math.round(totalNanos / last)));
