@@ -28,7 +28,8 @@ public final class Measure {
         long start = System.nanoTime();
         long warmupEnd = start + (long) (warmupSeconds * 1e9);
         // Vector-API code runs orders of magnitude slower until C2 has compiled it: besides the time, warm up
-        // for a minimum number of calls, within a bound so that a slow kernel cannot stall the run.
+        // for a minimum number of calls, unless one call already outlasts the whole measurement (a slow
+        // kernel is timed once, see above) and within a bound, so that no kernel can stall the run.
         long hardEnd = start + (long) (Math.max(warmupSeconds, MAX_WARMUP_SECONDS) * 1e9);
         long last;
         int calls = 0;
@@ -37,7 +38,8 @@ public final class Measure {
             body.run();
             last = System.nanoTime() - t0;
             calls++;
-        } while (System.nanoTime() < warmupEnd || (calls < MIN_WARMUP_CALLS && System.nanoTime() < hardEnd));
+        } while (System.nanoTime() < warmupEnd
+                || (calls < MIN_WARMUP_CALLS && last < measureSeconds * 1e9 && System.nanoTime() < hardEnd));
 
         double totalNanos = measureSeconds * 1e9, sampleNanos = totalNanos / SAMPLES;
         int samples = last >= totalNanos ? 1 : (int) Math.min(SAMPLES, Math.max(2, Math.round(totalNanos / last)));
