@@ -20,9 +20,12 @@ public final class EpochPlan {
     public static int[] permutation(int n, long seed, int epoch, boolean shuffle) {
         int[] order = new int[n];
         for (int i = 0; i < n; i++) order[i] = i;
-        if (!shuffle) return order;
-        SplittableRandom rng = Seeds.forShuffle(seed, epoch);
-        for (int i = n - 1; i > 0; i--) {
+        return shuffle ? shuffleInPlace(order, Seeds.forShuffle(seed, epoch)) : order;
+    }
+
+    /** Fisher-Yates shuffle of {@code order} in place with {@code rng}; returns it. */
+    public static int[] shuffleInPlace(int[] order, SplittableRandom rng) {
+        for (int i = order.length - 1; i > 0; i--) {
             int j = rng.nextInt(i + 1);
             int t = order[i];
             order[i] = order[j];

@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.SplittableRandom;
 import java.util.random.RandomGenerator;
 import org.maejvm.nn.Block;
+import org.maejvm.nn.Layer;
 import org.maejvm.nn.LayerNorm;
 import org.maejvm.nn.Linear;
 import org.maejvm.nn.Parameter;
@@ -12,6 +13,7 @@ import org.maejvm.nn.ParameterSet;
 import org.maejvm.nn.PatchEmbed;
 import org.maejvm.ops.Backend;
 import org.maejvm.ops.RowView;
+import org.maejvm.tensor.DType;
 import org.maejvm.tensor.Tensor;
 
 /**
@@ -252,13 +254,11 @@ public final class MaeModel {
     }
 
     private Tensor ensure(Tensor current, int... shape) {
-        if (current != null && java.util.Arrays.equals(current.shape(), shape)) return current;
-        return backend.zeros(shape);
+        return Layer.reuse(backend, current, DType.F32, shape);
     }
 
     private Tensor ensureInt(Tensor current, int... shape) {
-        if (current != null && java.util.Arrays.equals(current.shape(), shape)) return current;
-        return backend.zerosInt(shape);
+        return Layer.reuse(backend, current, DType.I32, shape);
     }
 
     // package access for MaeInit

@@ -2,6 +2,7 @@ package org.maejvm.nn;
 
 import java.util.Arrays;
 import org.maejvm.ops.Backend;
+import org.maejvm.tensor.DType;
 import org.maejvm.tensor.Tensor;
 
 /**
@@ -18,9 +19,17 @@ public abstract class Layer {
 
     /** Returns {@code current} if it already has this shape, otherwise a new zeroed tensor of the shape. */
     protected final Tensor ensure(Tensor current, int... shape) {
-        if (current != null && Arrays.equals(current.shape(), shape)) return current;
+        return reuse(backend, current, DType.F32, shape);
+    }
+
+    /**
+     * A step buffer: {@code current} when it already has this dtype and shape, otherwise a new zeroed tensor
+     * (the old one freed), so buffers are allocated on the first step and reused after.
+     */
+    public static Tensor reuse(Backend backend, Tensor current, DType dtype, int... shape) {
+        if (current != null && current.dtype() == dtype && Arrays.equals(current.shape(), shape)) return current;
         if (current != null) backend.free(current);
-        return backend.zeros(shape);
+        return dtype == DType.F32 ? backend.zeros(shape) : backend.zerosInt(shape);
     }
 
     protected static String join(String prefix, String name) {

@@ -5,6 +5,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.SplittableRandom;
 import org.maejvm.data.Batch;
+import org.maejvm.data.EpochPlan;
 import org.maejvm.data.DataLoader;
 import org.maejvm.data.DataStats;
 
@@ -107,13 +108,6 @@ public interface EpochSource {
     private static int[] shuffled(int n, long seed, int epoch) {
         int[] order = new int[n];
         for (int i = 0; i < n; i++) order[i] = i;
-        SplittableRandom rng = new SplittableRandom(Streams.derive(seed, Streams.SHUFFLE, epoch));
-        for (int i = n - 1; i > 0; i--) {
-            int j = rng.nextInt(i + 1);
-            int t = order[i];
-            order[i] = order[j];
-            order[j] = t;
-        }
-        return order;
+        return EpochPlan.shuffleInPlace(order, new SplittableRandom(Streams.derive(seed, Streams.SHUFFLE, epoch)));
     }
 }
