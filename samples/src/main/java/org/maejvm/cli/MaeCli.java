@@ -44,6 +44,7 @@ public final class MaeCli implements Callable<Integer> {
             new BenchCommand(),
             new ParityCommand(),
             new ReconstructCommand(),
+            new ExtractCommand(),
         };
     }
 
