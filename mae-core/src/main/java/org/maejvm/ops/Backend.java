@@ -205,7 +205,51 @@ public abstract class Backend implements AutoCloseable {
         biasGradKernel(dy, dbias);
     }
 
+    /**
+     * out[r, c] = x[r, c] * gamma[c]: a per-channel scale such as layer scale (CAE, BEiT: {@code gamma_1 * attn(x)}).
+     * gamma has x.cols() elements; out may be x.
+     */
+    public final void scaleColumns(Tensor x, Tensor gamma, Tensor out) {
+        requireSameSize("scaleColumns", x, out);
+        requireLength("scaleColumns", "gamma", gamma, x.cols());
+        scaleColumnsKernel(x, gamma, out);
+    }
+
+    /** Backward of {@link #scaleColumns}: dx = dy * gamma (overwritten; may be dy), dgamma += column sums of dy * x. */
+    public final void scaleColumnsBackward(Tensor dy, Tensor x, Tensor gamma, Tensor dx, Tensor dgamma) {
+        requireSameSize("scaleColumnsBackward", x, dy);
+        requireSameSize("scaleColumnsBackward", x, dx);
+        requireLength("scaleColumnsBackward", "gamma", gamma, x.cols());
+        if (dgamma != null) requireLength("scaleColumnsBackward", "dgamma", dgamma, x.cols());
+        scaleColumnsBackwardKernel(dy, x, gamma, dx, dgamma);
+    }
+
     protected abstract void addKernel(Tensor a, Tensor b, Tensor out);
+
+    /**
+     * Through host copies, so every backend has it; host-memory backends override it with a loop. dgamma is
+     * accumulated before dx is written, so dx may be dy.
+     */
+    protected void scaleColumnsKernel(Tensor x, Tensor gamma, Tensor out) {
+        float[] xs = toHost(x), g = toHost(gamma);
+        int n = g.length;
+        for (int i = 0; i < xs.length; i++) xs[i] *= g[i % n];
+        upload(xs, out);
+    }
+
+    protected void scaleColumnsBackwardKernel(Tensor dy, Tensor x, Tensor gamma, Tensor dx, Tensor dgamma) {
+        float[] d = toHost(dy), xs = toHost(x), g = toHost(gamma);
+        int n = g.length;
+        if (dgamma != null) {
+            float[] dg = toHost(dgamma);
+            double[] acc = new double[n];
+            for (int i = 0; i < d.length; i++) acc[i % n] += (double) d[i] * xs[i];
+            for (int j = 0; j < n; j++) dg[j] += (float) acc[j];
+            upload(dg, dgamma);
+        }
+        for (int i = 0; i < d.length; i++) d[i] *= g[i % n];
+        upload(d, dx);
+    }
 
     protected abstract void scaleKernel(Tensor x, float alpha);
 

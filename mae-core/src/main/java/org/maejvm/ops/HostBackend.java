@@ -46,4 +46,29 @@ public abstract class HostBackend extends Backend {
         }
     }
 
+    @Override
+    protected void scaleColumnsKernel(Tensor x, Tensor gamma, Tensor out) {
+        float[] xs = floats(x), g = floats(gamma), o = floats(out);
+        int n = g.length;
+        for (int base = 0; base < xs.length; base += n) {
+            for (int j = 0; j < n; j++) o[base + j] = xs[base + j] * g[j];
+        }
+    }
+
+    @Override
+    protected void scaleColumnsBackwardKernel(Tensor dy, Tensor x, Tensor gamma, Tensor dx, Tensor dgamma) {
+        float[] d = floats(dy), xs = floats(x), g = floats(gamma), o = floats(dx);
+        int n = g.length;
+        if (dgamma != null) {
+            float[] dg = floats(dgamma);
+            double[] acc = new double[n];
+            for (int base = 0; base < d.length; base += n) {
+                for (int j = 0; j < n; j++) acc[j] += (double) d[base + j] * xs[base + j];
+            }
+            for (int j = 0; j < n; j++) dg[j] += (float) acc[j];
+        }
+        for (int base = 0; base < d.length; base += n) {
+            for (int j = 0; j < n; j++) o[base + j] = d[base + j] * g[j];
+        }
+    }
 }
