@@ -60,6 +60,45 @@ public record MaskPlan(int batch, int patches, int keep, int[] idsShuffle, int[]
         return new MaskPlan(batch, patches, keep, idsShuffle, restore, mask);
     }
 
+    /**
+     * A plan from per-image masks (true = removed), [batch, patches]: every image must remove the same number of
+     * patches, because the batched encoder takes the same count of visible tokens from each. ids_shuffle lists the
+     * kept patches in ascending order, then the removed ones in ascending order (the order of a boolean index).
+     */
+    public static MaskPlan fromMasked(boolean[] masked, int batch, int patches) {
+        if (masked.length != batch * patches) {
+            throw new IllegalArgumentException("mask has " + masked.length + " entries, expected batch x patches = "
+                    + batch + " x " + patches);
+        }
+        int removed = -1;
+        int[] shuffle = new int[batch * patches];
+        for (int b = 0; b < batch; b++) {
+            int base = b * patches, count = 0;
+            for (int j = 0; j < patches; j++) if (masked[base + j]) count++;
+            if (removed >= 0 && count != removed) {
+                throw new IllegalArgumentException("image " + b + " masks " + count + " patches, image 0 masks " + removed
+                        + ": a batch needs the same count in every image");
+            }
+            removed = count;
+            int kept = 0, gone = patches - count;
+            for (int j = 0; j < patches; j++) {
+                if (masked[base + j]) shuffle[base + gone++] = j;
+                else shuffle[base + kept++] = j;
+            }
+        }
+        int keep = patches - removed;
+        if (keep < 1) throw new IllegalArgumentException("the mask removes every one of the " + patches + " patches");
+        return fromShuffle(shuffle, batch, patches, keep);
+    }
+
+    /** Removed patch ids per image in ids_shuffle order, [batch, patches - keep]. */
+    public int[] idsMasked() {
+        int m = patches - keep;
+        int[] out = new int[batch * m];
+        for (int b = 0; b < batch; b++) System.arraycopy(idsShuffle, b * patches + keep, out, b * m, m);
+        return out;
+    }
+
     /** Visible patch ids per image, [batch, keep]. */
     public int[] idsKeep() {
         int[] out = new int[batch * keep];
