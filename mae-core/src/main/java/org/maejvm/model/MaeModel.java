@@ -25,7 +25,7 @@ import org.maejvm.tensor.Tensor;
  * out as [cls, patch tokens] (encoder) or [cls, kept tokens, mask token] (decoder), and one index per output row
  * picks its source row, so the backward is a single scatter-add that also sums the cls and mask-token gradients.
  */
-public final class MaeModel {
+public final class MaeModel implements PretrainModel {
     private final MaeConfig config;
     private final Backend backend;
     private final ParameterSet params;
@@ -76,10 +76,13 @@ public final class MaeModel {
         MaeInit.initialize(this, new SplittableRandom(seed));
     }
 
+    @Override
     public MaeConfig config() { return config; }
 
+    @Override
     public Backend backend() { return backend; }
 
+    @Override
     public ParameterSet parameters() { return params; }
 
     // ------------------------------------------------------------------ forward
@@ -102,6 +105,7 @@ public final class MaeModel {
     }
 
     /** Forward with an explicit mask plan (any masking strategy honouring the MaskPlan contract). */
+    @Override
     public float forward(Tensor imgs, MaskPlan plan) {
         int b = checkImages(imgs);
         if (plan.batch() != b || plan.patches() != config.numPatches()) {
@@ -197,6 +201,7 @@ public final class MaeModel {
      * Accumulates dLoss * d(loss)/d(parameter): with gradient accumulation over k micro-batches the official loop
      * back-propagates loss / k, i.e. dLoss = 1 / k.
      */
+    @Override
     public void backward(float dLoss) {
         if (plan == null) throw new IllegalStateException("backward() needs a forward() first");
         int b = plan.batch(), l = plan.patches(), keep = plan.keep();

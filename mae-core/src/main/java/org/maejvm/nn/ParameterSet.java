@@ -15,6 +15,7 @@ import org.maejvm.tensor.Shapes;
 public final class ParameterSet {
     private final Backend backend;
     private final Map<String, Parameter> byName = new LinkedHashMap<>();
+    private int frozenDepth;
 
     public ParameterSet(Backend backend) {
         this.backend = backend;
@@ -25,9 +26,24 @@ public final class ParameterSet {
     /** Registers a zero-initialised parameter; trainable ones get a zeroed gradient of the same shape. */
     public Parameter add(String name, boolean trainable, int... shape) {
         if (byName.containsKey(name)) throw new IllegalStateException("parameter registered twice: " + name);
-        Parameter p = new Parameter(name, backend.zeros(shape), trainable ? backend.zeros(shape) : null);
+        boolean withGrad = trainable && frozenDepth == 0;
+        Parameter p = new Parameter(name, backend.zeros(shape), withGrad ? backend.zeros(shape) : null);
         byName.put(name, p);
         return p;
+    }
+
+    /**
+     * Runs {@code registration} (typically layer constructors) with every parameter it adds registered as fixed:
+     * no gradient, not optimised, still saved. For a copy of a network that is updated otherwise, such as an EMA
+     * teacher.
+     */
+    public void fixed(Runnable registration) {
+        frozenDepth++;
+        try {
+            registration.run();
+        } finally {
+            frozenDepth--;
+        }
     }
 
     public Parameter get(String name) {

@@ -9,7 +9,7 @@ public record TensorComparison(String name, int elements, double maxAbs, double 
 
     public boolean ok() { return maxRel <= tolerance && !Double.isNaN(maxRel); }
 
-    static TensorComparison of(String name, float[] actual, float[] expected, double tolerance) {
+    public static TensorComparison of(String name, float[] actual, float[] expected, double tolerance) {
         if (actual.length != expected.length) {
             return new TensorComparison(name + " (size " + actual.length + " vs expected " + expected.length + ")",
                     expected.length, Double.NaN, Double.NaN, tolerance);

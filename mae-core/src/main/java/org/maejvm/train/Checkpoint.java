@@ -9,7 +9,7 @@ import java.util.List;
 import java.util.Map;
 import org.maejvm.io.MalformedWeightsException;
 import org.maejvm.io.Safetensors;
-import org.maejvm.model.MaeModel;
+import org.maejvm.model.PretrainModel;
 import org.maejvm.nn.Parameter;
 import org.maejvm.ops.Backend;
 import org.maejvm.optim.AdamW;
@@ -46,7 +46,7 @@ public record Checkpoint(Path file, PretrainConfig config, Position position, in
     }
 
     /** Writes the model, the optimizer state and the position, atomically. */
-    public static void save(Path file, PretrainConfig config, Position position, MaeModel model, AdamW optimizer)
+    public static void save(Path file, PretrainConfig config, Position position, PretrainModel model, AdamW optimizer)
             throws IOException {
         Backend backend = model.backend();
         LinkedHashMap<String, HostTensor> tensors = new LinkedHashMap<>(model.parameters().stateDict());
@@ -108,7 +108,7 @@ public record Checkpoint(Path file, PretrainConfig config, Position position, in
      * Loads the weights into {@code model} and the moments and step count into {@code optimizer}, after checking
      * that every tensor is present with the right shape (nothing is changed when one is not).
      */
-    public void restore(MaeModel model, AdamW optimizer) throws MalformedWeightsException {
+    public void restore(PretrainModel model, AdamW optimizer) throws MalformedWeightsException {
         List<String> problems = new ArrayList<>();
         for (Parameter p : model.parameters().all()) check(problems, p.name(), p.shape());
         for (AdamW.Slot s : optimizer.slots()) {

@@ -11,7 +11,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import org.maejvm.model.CaeConfig;
 import org.maejvm.model.MaeConfig;
+import org.maejvm.model.masking.MaskingSpec;
+import org.maejvm.model.masking.MaskingStrategy;
 
 /**
  * Everything that decides a pretraining run, with the argument names of the official {@code main_pretrain.py}
@@ -41,7 +44,13 @@ public record PretrainConfig(
         @JsonProperty("save_freq") int saveFreq,
         @JsonProperty("save_every_steps") int saveEverySteps,
         @JsonProperty("log_freq") int logFreq,
-        @JsonProperty("world_size") int worldSize) {
+        @JsonProperty("world_size") int worldSize,
+        @JsonProperty("method") String method,
+        @JsonProperty("mask_strategy") String maskStrategy,
+        @JsonProperty("cae") CaeConfig cae) {
+
+    /** The pretraining methods: MAE (the default) and CAE. */
+    public static final String MAE = "mae", CAE = "cae";
 
     /** The official base learning rate: absolute lr = blr * effective batch size / 256. */
     public static final double DEFAULT_BLR = 1.5e-4;
@@ -65,6 +74,33 @@ public record PretrainConfig(
     @JsonIgnore
     public MaeConfig modelConfig() {
         return model.withNormPixLoss(normPixLoss);
+    }
+
+    /** "mae" or "cae" (lower case); absent means mae. */
+    @JsonIgnore
+    public String methodName() {
+        return method == null ? MAE : method.toLowerCase(java.util.Locale.ROOT);
+    }
+
+    @JsonIgnore
+    public boolean isCae() { return CAE.equals(methodName()); }
+
+    /** The masking spec in effect: {@code mask_strategy}, else block-wise for CAE (as the paper) and random for MAE. */
+    @JsonIgnore
+    public String effectiveMaskStrategy() {
+        if (maskStrategy != null && !maskStrategy.isBlank()) return maskStrategy;
+        return isCae() ? "block" : "random";
+    }
+
+    @JsonIgnore
+    public MaskingStrategy masking() {
+        return MaskingSpec.parse(effectiveMaskStrategy());
+    }
+
+    /** The CAE settings in effect: {@code cae}, else the official defaults. */
+    @JsonIgnore
+    public CaeConfig caeConfig() {
+        return cae != null ? cae : CaeConfig.defaults();
     }
 
     /** Checks every field and returns this config; the exception lists every problem found. */
@@ -99,6 +135,19 @@ public record PretrainConfig(
         } else if (model != null && model.patchSize() > 0 && model.imgSize() >= model.patchSize()
                 && (int) (model.numPatches() * (1.0 - maskRatio)) < 1) {
             problems.add("mask_ratio " + maskRatio + " keeps no patch of " + model.numPatches());
+        }
+        if (!MAE.equals(methodName()) && !CAE.equals(methodName())) {
+            problems.add("method must be 'mae' or 'cae', got '" + method + "'");
+        } else if (isCae() && model != null) {
+            try {
+                caeConfig().validate(model);
+            } catch (IllegalArgumentException e) {
+                problems.add(e.getMessage());
+            }
+        }
+        if (model != null && model.patchSize() > 0 && model.imgSize() >= model.patchSize() && maskRatio >= 0 && maskRatio < 1) {
+            String bad = MaskingSpec.problem(effectiveMaskStrategy(), model.gridSize(), model.gridSize(), maskRatio);
+            if (bad != null) problems.add(bad);
         }
         if (clipGrad != null && !(clipGrad > 0 && Double.isFinite(clipGrad))) {
             problems.add("clip_grad must be > 0 when given, got " + clipGrad);
@@ -171,7 +220,8 @@ public record PretrainConfig(
         return new Builder().modelName(modelName).model(model).epochs(epochs).batchSize(batchSize).accumIter(accumIter)
                 .blr(blr).lr(lr).minLr(minLr).warmupEpochs(warmupEpochs).weightDecay(weightDecay).maskRatio(maskRatio)
                 .normPixLoss(normPixLoss).seed(seed).clipGrad(clipGrad).outputDir(outputDir).keepLast(keepLast)
-                .saveFreq(saveFreq).saveEverySteps(saveEverySteps).logFreq(logFreq).worldSize(worldSize);
+                .saveFreq(saveFreq).saveEverySteps(saveEverySteps).logFreq(logFreq).worldSize(worldSize)
+                .method(method).maskStrategy(maskStrategy).cae(cae);
     }
 
     /** Fluent construction, mainly for Java and Kotlin callers; {@link #build()} does not validate. */
@@ -196,6 +246,9 @@ public record PretrainConfig(
         private int saveEverySteps;
         private int logFreq = 20;
         private int worldSize = 1;
+        private String method;
+        private String maskStrategy;
+        private CaeConfig cae;
 
         private Builder() {}
 
@@ -223,11 +276,17 @@ public record PretrainConfig(
         public Builder saveEverySteps(int v) { saveEverySteps = v; return this; }
         public Builder logFreq(int v) { logFreq = v; return this; }
         public Builder worldSize(int v) { worldSize = v; return this; }
+        /** "mae" (default) or "cae". */
+        public Builder method(String v) { method = v; return this; }
+        /** A masking spec (see {@link MaskingSpec}); null = the method's default. */
+        public Builder maskStrategy(String v) { maskStrategy = v; return this; }
+        /** CAE settings; null = the official defaults. */
+        public Builder cae(CaeConfig v) { cae = v; return this; }
 
         public PretrainConfig build() {
             return new PretrainConfig(modelName, model, epochs, batchSize, accumIter, blr, lr, minLr, warmupEpochs,
                     weightDecay, maskRatio, normPixLoss, seed, clipGrad, outputDir, keepLast, saveFreq, saveEverySteps,
-                    logFreq, worldSize);
+                    logFreq, worldSize, method, maskStrategy, cae);
         }
     }
 }

@@ -13,7 +13,13 @@ import java.util.function.BooleanSupplier;
 import org.maejvm.data.Batch;
 import org.maejvm.io.AtomicFiles;
 import org.maejvm.io.Safetensors;
+import java.util.SplittableRandom;
+import org.maejvm.model.CaeModel;
 import org.maejvm.model.MaeModel;
+import org.maejvm.model.MaskPlan;
+import org.maejvm.model.PretrainModel;
+import org.maejvm.model.masking.MaskingStrategy;
+import org.maejvm.model.masking.RandomMasking;
 import org.maejvm.nn.Parameter;
 import org.maejvm.ops.Backend;
 import org.maejvm.optim.AdamW;
@@ -37,7 +43,8 @@ public final class Pretrainer {
 
     private final PretrainConfig config;
     private final EpochSource data;
-    private final MaeModel model;
+    private final PretrainModel model;
+    private final MaskingStrategy masking;
     private final AdamW optimizer;
     private final LrSchedule schedule;
     private final Path outputDir;
@@ -59,8 +66,15 @@ public final class Pretrainer {
             throw new IllegalArgumentException("the data gives " + data.stepsPerEpoch()
                     + " batches per epoch; at least 1 is needed (fewer images than batch_size " + config.batchSize() + "?)");
         }
-        this.model = new MaeModel(config.modelConfig(), backend, config.seed());
-        this.optimizer = AdamW.forMae(model.parameters(), (float) config.weightDecay());
+        if (config.isCae()) {
+            CaeModel cae = new CaeModel(config.modelConfig(), config.caeConfig(), backend, config.seed());
+            this.model = cae;
+            this.optimizer = CaeModel.adamW(cae.parameters(), (float) config.weightDecay());
+        } else {
+            this.model = new MaeModel(config.modelConfig(), backend, config.seed());
+            this.optimizer = AdamW.forMae(model.parameters(), (float) config.weightDecay());
+        }
+        this.masking = config.masking();
         this.schedule = LrSchedule.of(config);
         this.outputDir = config.outputDir() == null ? null : Path.of(config.outputDir());
     }
@@ -81,6 +95,10 @@ public final class Pretrainer {
      */
     public Pretrainer resume(Path checkpoint) throws IOException {
         Checkpoint c = Checkpoint.read(checkpoint);
+        if (!c.config().methodName().equals(config.methodName())) {
+            throw new IllegalArgumentException(checkpoint + " was trained with method " + c.config().methodName()
+                    + ", but the config asks for " + config.methodName());
+        }
         if (!c.config().modelConfig().equals(config.modelConfig())) {
             throw new IllegalArgumentException(checkpoint + " holds a model " + c.config().modelConfig()
                     + ", but the config asks for " + config.modelConfig());
@@ -92,7 +110,14 @@ public final class Pretrainer {
         return this;
     }
 
-    public MaeModel model() { return model; }
+    /** The MAE model being trained; for a CAE run use {@link #pretrainModel()}. */
+    public MaeModel model() {
+        if (model instanceof MaeModel mae) return mae;
+        throw new IllegalStateException("this run trains " + config.methodName() + ", not an MAE model; use pretrainModel()");
+    }
+
+    /** The model being trained (MAE or CAE). */
+    public PretrainModel pretrainModel() { return model; }
 
     public AdamW optimizer() { return optimizer; }
 
@@ -188,7 +213,16 @@ public final class Pretrainer {
         }
         model.backend().upload(batch.images(), images);
         int patches = model.config().numPatches();
-        float loss = model.forward(images, noise.noise(config.seed(), global, batch, patches), config.maskRatio());
+        MaskPlan plan;
+        if (masking instanceof RandomMasking) {
+            plan = MaskPlan.random(noise.noise(config.seed(), global, batch, patches), batch.size(), patches, config.maskRatio());
+        } else {
+            // Other strategies draw from the same per-step stream as the default noise.
+            SplittableRandom rng = new SplittableRandom(Streams.derive(config.seed(), Streams.NOISE, global));
+            int grid = model.config().gridSize();
+            plan = masking.plan(batch.size(), grid, grid, config.maskRatio(), rng);
+        }
+        float loss = model.forward(images, plan);
         if (!Float.isFinite(loss)) throw new TrainingDivergedException(epoch, step, loss);
         model.backward(1f / config.accumIter());
         return loss;

@@ -18,6 +18,7 @@ import org.maejvm.data.FashionMnist;
 import org.maejvm.data.ImageFolder;
 import org.maejvm.data.Normalization;
 import org.maejvm.data.Sample;
+import org.maejvm.model.CaeConfig;
 import org.maejvm.ops.Backend;
 import org.maejvm.ops.Backends;
 import org.maejvm.train.Checkpoint;
@@ -36,7 +37,8 @@ import picocli.CommandLine.Spec;
  * checkpoint given to --resume, else from the official defaults. Ctrl-C saves a checkpoint, then exits.
  */
 @Command(name = "pretrain", sortOptions = false, description = {
-    "Pretrain a Masked Autoencoder (official main_pretrain.py recipe: AdamW, warmup + cosine lr, masked MSE).",
+    "Pretrain a Masked Autoencoder (official main_pretrain.py recipe: AdamW, warmup + cosine lr, masked MSE), "
+            + "or with --method cae a Context Autoencoder (Chen et al. 2022) through the same loop.",
     "Writes checkpoint-<epoch>.safetensors, checkpoint-last.safetensors, log.txt (one JSON object per line) and "
             + "log.png (loss and lr) to --output. Ctrl-C saves a checkpoint and exits; --resume continues exactly.",
     "Models: mae_vit_tiny_fmnist (28x28x1, patch 7, ~0.55 M parameters: minutes on a CPU), mae_vit_small_cifar "
@@ -84,6 +86,23 @@ final class PretrainCommand implements Callable<Integer> {
 
     @Option(names = "--mask-ratio", description = "Fraction of patches removed (default 0.75).")
     Double maskRatio;
+
+    @Option(names = "--method", paramLabel = "mae|cae", description = "Pretraining method: mae (default) or cae "
+            + "(Context Autoencoder: regressor, EMA teacher alignment, decoder on masked patches; defaults to block "
+            + "masking at ratio 0.5, as the paper's 98 of 196 patches).")
+    String method;
+
+    @Option(names = "--mask-strategy", paramLabel = "SPEC", description = "Which patches to mask: random (MAE's), "
+            + "block[:min=N,max=N,aspect=A] (BEiT/CAE blocks), grid[:cell=K,offset=fixed|random] (one kept patch per "
+            + "KxK cell; ratio 1-1/K^2), focus[:x0=,y0=,x1=,y1=,weight=W] (box in image fractions masked W times as "
+            + "likely). Default: random for mae, block for cae.")
+    String maskStrategy;
+
+    @Option(names = "--align-loss-weight", description = "CAE: weight of the alignment loss (default 2).")
+    Double alignLossWeight;
+
+    @Option(names = "--base-momentum", description = "CAE: EMA momentum of the teacher (default 0, as official: a copy).")
+    Double baseMomentum;
 
     @Option(names = "--norm-pix-loss", description = "Predict per-patch normalised pixels (official flag).")
     Boolean normPixLoss;
@@ -147,7 +166,20 @@ final class PretrainCommand implements Callable<Integer> {
         if (minLr != null) b.minLr(minLr);
         if (warmupEpochs != null) b.warmupEpochs(warmupEpochs);
         if (weightDecay != null) b.weightDecay(weightDecay);
+        if (method != null) b.method(method.toLowerCase(Locale.ROOT));
+        if (maskStrategy != null) b.maskStrategy(maskStrategy);
+        boolean fresh = configFile == null && resume == null;
+        PretrainConfig sofar = b.build();
+        // CAE's recipe masks 98 of 196 patches; only when nothing else chose a ratio.
+        if (maskRatio == null && fresh && sofar.isCae()) b.maskRatio(0.5);
         if (maskRatio != null) b.maskRatio(maskRatio);
+        if (alignLossWeight != null || baseMomentum != null) {
+            if (!sofar.isCae()) throw new IllegalArgumentException("--align-loss-weight and --base-momentum need --method cae");
+            CaeConfig cae = sofar.caeConfig();
+            if (alignLossWeight != null) cae = cae.withAlignLossWeight(alignLossWeight);
+            if (baseMomentum != null) cae = cae.withBaseMomentum(baseMomentum);
+            b.cae(cae);
+        }
         if (normPixLoss != null) b.normPixLoss(normPixLoss);
         if (clipGrad != null) b.clipGrad(clipGrad);
         if (seed != null) b.seed(seed);
@@ -214,7 +246,7 @@ final class PretrainCommand implements Callable<Integer> {
             Console console = new Console(out, config, progress);
             TrainingListener listener = extra == null ? console : e -> { console.onEvent(e); extra.onEvent(e); };
             out.printf(Locale.ROOT, "pretraining %s on %d images (%d steps/epoch) with the %s backend, %d epochs, "
-                            + "batch %d x accum %d, lr %.3g -> %s%n", name(config), dataset.size(), source.stepsPerEpoch(),
+                            + "batch %d x accum %d, lr %.3g -> %s%n", describe(config), dataset.size(), source.stepsPerEpoch(),
                     backend.name(), config.epochs(), config.batchSize(), config.accumIter(), config.effectiveLr(),
                     config.outputDir());
             out.flush();
@@ -252,6 +284,11 @@ final class PretrainCommand implements Callable<Integer> {
             out.flush();
             return 0;
         }
+    }
+
+    /** The method, model and masking of a run, for the first line of output. */
+    static String describe(PretrainConfig c) {
+        return (c.isCae() ? "CAE " : "") + name(c) + " (" + c.effectiveMaskStrategy() + " masking, ratio " + c.maskRatio() + ")";
     }
 
     static String name(PretrainConfig c) {
