@@ -148,6 +148,10 @@ public record PretrainConfig(
         if (model != null && model.patchSize() > 0 && model.imgSize() >= model.patchSize() && maskRatio >= 0 && maskRatio < 1) {
             String bad = MaskingSpec.problem(effectiveMaskStrategy(), model.gridSize(), model.gridSize(), maskRatio);
             if (bad != null) problems.add(bad);
+            if (isCae() && (int) (model.numPatches() * (1.0 - maskRatio)) >= model.numPatches()) {
+                problems.add("CAE needs masked patches to regress, but mask_ratio " + maskRatio + " masks none of "
+                        + model.numPatches() + " (CAE's recipe: 0.5)");
+            }
         }
         if (clipGrad != null && !(clipGrad > 0 && Double.isFinite(clipGrad))) {
             problems.add("clip_grad must be > 0 when given, got " + clipGrad);

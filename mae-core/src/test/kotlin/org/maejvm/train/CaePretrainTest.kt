@@ -85,6 +85,7 @@ class CaePretrainTest : FunSpec({
         problem(TinyRuns.config(null).toBuilder().maskStrategy("blocks")) shouldContain "known: random, block, grid, focus"
         problem(TinyRuns.config(null).toBuilder().maskStrategy("grid:cell=2").maskRatio(0.5)) shouldContain "0.75"
         problem(cae(null).toBuilder().cae(CaeConfig.defaults().withAlignLossWeight(-1.0))) shouldContain "align_loss_weight"
+        problem(cae(null).toBuilder().maskRatio(0.0)) shouldContain "CAE needs masked patches"
         (MaskingSpec.parse("grid") is GridMasking) shouldBe true
     }
 })
