@@ -58,6 +58,7 @@ public final class EncoderWeights {
      * moments) are ignored without being reported; pos_embed is interpolated to the model's patch grid when needed.
      */
     public static LoadReport load(VitClassifier model, Map<String, HostTensor> weights) {
+        if (CaeWeights.isCae(weights)) weights = CaeWeights.toVit(weights); // a CAE encoder as a plain ViT, exactly
         LinkedHashMap<String, HostTensor> kept = new LinkedHashMap<>();
         for (Map.Entry<String, HostTensor> e : weights.entrySet()) {
             if (!pretrainingOnly(e.getKey())) kept.put(e.getKey(), e.getValue());
