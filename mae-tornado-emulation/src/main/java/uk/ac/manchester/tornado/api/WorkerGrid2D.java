@@ -1,0 +1,8 @@
+package uk.ac.manchester.tornado.api;
+
+public class WorkerGrid2D extends AbstractWorkerGrid {
+    public WorkerGrid2D(int x, int y) { super(x, y, 1); }
+
+    @Override
+    public int dimension() { return 2; }
+}

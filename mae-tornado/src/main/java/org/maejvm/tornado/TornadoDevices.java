@@ -1,0 +1,85 @@
+package org.maejvm.tornado;
+
+import java.util.ArrayList;
+import java.util.List;
+import uk.ac.manchester.tornado.api.TornadoBackend;
+import uk.ac.manchester.tornado.api.TornadoRuntime;
+import uk.ac.manchester.tornado.api.common.TornadoDevice;
+import uk.ac.manchester.tornado.api.runtime.TornadoRuntimeProvider;
+
+/**
+ * The devices TornadoVM sees, numbered across its backends (OpenCL, PTX, SPIR-V...) in the order it lists them;
+ * {@code --device N} picks number N. Whether the TornadoVM runtime is installed at all is decided by looking for
+ * its runtime class, never by touching the API first (which would fail to initialise without it).
+ */
+public final class TornadoDevices {
+    private TornadoDevices() {}
+
+    /** The class only a TornadoVM installation (its runtime jar and JVM flags) provides. */
+    static final String RUNTIME_CLASS = "uk.ac.manchester.tornado.runtime.TornadoCoreRuntime";
+
+    /** One device: its number for --device, TornadoVM's backend name, the device's name and global memory. */
+    public record Device(int number, String backend, String name, long globalMemoryBytes) {
+        @Override
+        public String toString() {
+            return "[" + number + "] " + name + " (" + backend + ", " + globalMemoryBytes / (1024 * 1024) + " MiB)";
+        }
+    }
+
+    /** Whether the TornadoVM runtime is on this JVM's class path. */
+    public static boolean runtimeInstalled() {
+        try {
+            Class.forName(RUNTIME_CLASS, false, TornadoDevices.class.getClassLoader());
+            return true;
+        } catch (ClassNotFoundException | LinkageError e) {
+            return false;
+        }
+    }
+
+    /** Why the backend cannot run here, or null when it can. */
+    public static String unavailableReason() {
+        if (!runtimeInstalled()) return NOT_INSTALLED;
+        try {
+            if (list().isEmpty()) return "TornadoVM found no device (no OpenCL, PTX or SPIR-V driver reports one)";
+        } catch (RuntimeException | LinkageError e) {
+            return "TornadoVM could not start: " + e;
+        }
+        return null;
+    }
+
+
+    /** What users see without a TornadoVM installation. */
+    public static final String NOT_INSTALLED = "TornadoVM is not installed: install the TornadoVM SDK and run with its "
+            + "JVM flags (java @$TORNADOVM_HOME/tornado-argfile ...); see README, 'GPU backend (TornadoVM)'";
+
+    /** The devices of the TornadoVM runtime on the class path (the real one, or the tests' emulation). */
+    public static List<Device> list() {
+        TornadoRuntime runtime = TornadoRuntimeProvider.getTornadoRuntime();
+        List<Device> out = new ArrayList<>();
+        for (int b = 0; b < runtime.getNumBackends(); b++) {
+            TornadoBackend backend = runtime.getBackend(b);
+            for (int d = 0; d < backend.getNumDevices(); d++) {
+                TornadoDevice device = backend.getDevice(d);
+                out.add(new Device(out.size(), backend.getName(), device.getDeviceName(), device.getMaxGlobalMemory()));
+            }
+        }
+        return out;
+    }
+
+    /** Device number n, with an error listing the valid numbers. */
+    static TornadoDevice select(int n) {
+        TornadoRuntime runtime = TornadoRuntimeProvider.getTornadoRuntime();
+        int seen = 0;
+        for (int b = 0; b < runtime.getNumBackends(); b++) {
+            TornadoBackend backend = runtime.getBackend(b);
+            if (n < seen + backend.getNumDevices()) {
+                if (n < 0) break;
+                return backend.getDevice(n - seen);
+            }
+            seen += backend.getNumDevices();
+        }
+        if (seen == 0) throw new IllegalArgumentException("TornadoVM found no device");
+        throw new IllegalArgumentException("no TornadoVM device " + n + "; devices are numbered 0 to " + (seen - 1)
+                + " (see 'mae devices')");
+    }
+}
