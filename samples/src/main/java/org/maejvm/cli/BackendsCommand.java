@@ -88,8 +88,9 @@ final class BackendsCommand implements Callable<Integer> {
             return new Entry(p.name(), UNAVAILABLE, "cannot load (" + e + ")"
                     + (vectorModuleMissing() ? "; start the JVM with --add-modules " + VECTOR_MODULE : ""), null);
         }
-        return p.available() ? new Entry(p.name(), AVAILABLE, details, () -> p.create(0))
-                : new Entry(p.name(), UNAVAILABLE, details, null);
+        if (p.available()) return new Entry(p.name(), AVAILABLE, details, () -> p.create(0));
+        boolean tornadoMissing = p.name().equals("tornado") && !org.maejvm.tornado.TornadoDevices.runtimeInstalled();
+        return new Entry(p.name(), tornadoMissing ? NOT_INSTALLED : UNAVAILABLE, details, null);
     }
 
     private static boolean vectorModuleMissing() {

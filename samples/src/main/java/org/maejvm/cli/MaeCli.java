@@ -45,6 +45,7 @@ public final class MaeCli implements Callable<Integer> {
             new ParityCommand(),
             new ReconstructCommand(),
             new ExtractCommand(),
+            new DevicesCommand(),
         };
     }
 

@@ -6,7 +6,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import org.maejvm.ops.Backend;
-import org.maejvm.ops.Backends;
 import org.maejvm.parity.ParityCheck;
 import org.maejvm.parity.ParityFixture;
 import org.maejvm.parity.TensorComparison;
@@ -35,6 +34,10 @@ final class ParityCommand implements Callable<Integer> {
     @Option(names = "--threads", defaultValue = "0", paramLabel = "N", description = "Threads (0 = all cores).")
     int threads;
 
+    @Option(names = "--device", defaultValue = "0", paramLabel = "N",
+            description = "TornadoVM device for --backend tornado, numbered as 'mae devices' lists them (default: 0).")
+    int device;
+
     @Option(names = "--pth", paramLabel = "FILE", description = "Load the initial weights from this PyTorch .pth instead of model.safetensors.")
     Path pth;
 
@@ -45,7 +48,7 @@ final class ParityCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         ParityFixture fx = ParityFixture.load(fixture, pth);
-        try (Backend be = Backends.create(backend, threads)) {
+        try (Backend be = CliBackends.open(CliBackends.withDevice(backend, device), threads)) {
             double tol = tolerance != null ? tolerance : ParityCheck.defaultTolerance(be);
             List<TensorComparison> results = ParityCheck.run(fx, be, tol);
             PrintWriter out = spec.commandLine().getOut();

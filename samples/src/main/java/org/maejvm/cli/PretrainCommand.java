@@ -20,7 +20,6 @@ import org.maejvm.data.Normalization;
 import org.maejvm.data.Sample;
 import org.maejvm.model.CaeConfig;
 import org.maejvm.ops.Backend;
-import org.maejvm.ops.Backends;
 import org.maejvm.train.Checkpoint;
 import org.maejvm.train.EpochSource;
 import org.maejvm.train.ModelPresets;
@@ -137,6 +136,10 @@ final class PretrainCommand implements Callable<Integer> {
     @Option(names = "--threads", defaultValue = "0", description = "Compute threads (0 = all cores; default).")
     int threads;
 
+    @Option(names = "--device", defaultValue = "0", paramLabel = "N",
+            description = "TornadoVM device for --backend tornado, numbered as 'mae devices' lists them (default: 0).")
+    int device;
+
     @Option(names = "--no-progress", description = "Print one line per epoch instead of a progress bar.")
     boolean noProgress;
 
@@ -144,7 +147,8 @@ final class PretrainCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         PretrainConfig config = buildConfig();
         Dataset dataset = openData(data, config.modelConfig().inChans(), limit);
-        return train(spec.commandLine().getOut(), config, dataset, backend, threads, resume, !noProgress, null);
+        return train(spec.commandLine().getOut(), config, dataset, CliBackends.withDevice(backend, device), threads, resume,
+                !noProgress, null);
     }
 
     /** --config, else the checkpoint's config when resuming, else the defaults; then the options given. */
@@ -242,7 +246,7 @@ final class PretrainCommand implements Callable<Integer> {
             throw new IllegalArgumentException("the data has " + dataset.size() + " images, fewer than one batch of "
                     + config.batchSize() + "; lower --batch-size");
         }
-        try (Backend backend = Backends.create(backendName, threads)) {
+        try (Backend backend = CliBackends.open(backendName, threads)) {
             Console console = new Console(out, config, progress);
             TrainingListener listener = extra == null ? console : e -> { console.onEvent(e); extra.onEvent(e); };
             out.printf(Locale.ROOT, "pretraining %s on %d images (%d steps/epoch) with the %s backend, %d epochs, "

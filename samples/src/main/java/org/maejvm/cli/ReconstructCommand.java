@@ -7,7 +7,6 @@ import java.util.concurrent.Callable;
 import org.maejvm.data.Normalization;
 import org.maejvm.model.MaeConfig;
 import org.maejvm.ops.Backend;
-import org.maejvm.ops.Backends;
 import org.maejvm.tensor.Tensor;
 import org.maejvm.train.ModelPresets;
 import org.maejvm.viz.ImageInputs;
@@ -57,6 +56,10 @@ final class ReconstructCommand implements Callable<Integer> {
     @Option(names = "--threads", defaultValue = "0", description = "Worker threads, 0 = all cores (default: ${DEFAULT-VALUE}).")
     int threads;
 
+    @Option(names = "--device", defaultValue = "0", paramLabel = "N",
+            description = "TornadoVM device for --backend tornado, numbered as 'mae devices' lists them (default: 0).")
+    int device;
+
     @Option(names = "--max-images", defaultValue = "8", description = "At most this many images, one row each (default: ${DEFAULT-VALUE}).")
     int maxImages;
 
@@ -90,7 +93,7 @@ final class ReconstructCommand implements Callable<Integer> {
         if ((mean == null) != (std == null)) throw new ParameterException(spec.commandLine(), "give --mean and --std together");
         MaeConfig explicit = model != null ? ModelPresets.named(model) : config != null ? ModelFiles.readConfig(config) : null;
         PrintWriter stdout = spec.commandLine().getOut();
-        try (Backend be = Backends.create(backend, threads)) {
+        try (Backend be = CliBackends.open(CliBackends.withDevice(backend, device), threads)) {
             ModelFiles.Loaded loaded = ModelFiles.load(checkpoint, explicit, model, normPix, be);
             MaeConfig cfg = loaded.model().config();
             int c = cfg.inChans();

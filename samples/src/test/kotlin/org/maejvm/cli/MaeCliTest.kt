@@ -123,7 +123,23 @@ class MaeCliTest : FunSpec({
         simd shouldContain Regex("""^simd\s+available\s+""")
         simd shouldContain "$lanes floats per vector ($bits-bit)"
         simd shouldContain "up to ${Runtime.getRuntime().availableProcessors()} threads"
-        rows.getValue("tornado") shouldContain Regex("""^tornado\s+not installed\s+TornadoVM is not on the class path""")
+        rows.getValue("tornado") shouldContain Regex("""^tornado\s+not installed\s+TornadoVM is not installed: install the TornadoVM SDK""")
+    }
+
+    test("devices says that TornadoVM is not installed (exit 1), and how to install it") {
+        val run = mae("devices")
+        run.code shouldBe 1
+        run.err shouldContain "TornadoVM is not installed"
+        run.err shouldContain "README"
+    }
+
+    test("--backend tornado without TornadoVM fails with the reason; --device is refused for CPU backends") {
+        val tornado = mae("parity", "--fixture", "../mae-core/src/test/resources/fixtures/mae/tiny-perturbed", "--backend", "tornado", "--device", "1")
+        tornado.code shouldBe 1
+        tornado.err shouldContain "TornadoVM is not installed"
+        val simd = mae("parity", "--fixture", "../mae-core/src/test/resources/fixtures/mae/tiny-perturbed", "--backend", "simd", "--device", "1")
+        simd.code shouldBe 1
+        simd.err shouldContain "--device applies to --backend tornado only"
     }
 
     test("backends --check compares each available backend with the reference on a matmul and a layerNorm") {
