@@ -28,22 +28,14 @@ import uk.ac.manchester.tornado.api.types.arrays.IntArray;
  * distinct kernel call becomes a task graph built once and reused ({@link KernelPlans}), so a training loop,
  * which calls the same ops on the same buffers every step, builds its graphs in the first step only.
  *
- * <p>Users get it through {@code Backends.create("tornado", 0)} (device 0) or {@link #TornadoBackend(int)}; it
- * needs the TornadoVM runtime and its JVM flags (see README).
+ * <p>Users get it through {@code Backends.create("tornado", 0)} (device 0) or {@link TornadoDevices#open(int)},
+ * which say clearly when TornadoVM is missing; it needs the TornadoVM runtime and its JVM flags (docs/TORNADO.md).
+ * Without the TornadoVM API on the class path this class does not even link, so code that may run without it
+ * reaches the backend through those two entry points only.
  */
 public final class TornadoBackend extends Backend {
     private final KernelPlans plans;
     private final String deviceName;
-
-    /**
-     * The backend on device number {@code device} (as {@code mae devices} lists them), or an error that says why
-     * it cannot run here: TornadoVM not installed, no device, or no such device number.
-     */
-    public static TornadoBackend open(int device) {
-        String why = TornadoDevices.unavailableReason();
-        if (why != null) throw new IllegalStateException(why);
-        return new TornadoBackend(device);
-    }
 
     /** The backend on TornadoVM's device number {@code device}, counted over all its backends (see {@code mae devices}). */
     public TornadoBackend(int device) {

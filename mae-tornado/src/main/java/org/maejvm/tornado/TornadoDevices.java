@@ -2,6 +2,7 @@ package org.maejvm.tornado;
 
 import java.util.ArrayList;
 import java.util.List;
+import org.maejvm.ops.Backend;
 import uk.ac.manchester.tornado.api.TornadoBackend;
 import uk.ac.manchester.tornado.api.TornadoRuntime;
 import uk.ac.manchester.tornado.api.common.TornadoDevice;
@@ -64,6 +65,17 @@ public final class TornadoDevices {
             }
         }
         return out;
+    }
+
+    /**
+     * The TornadoVM backend on device number {@code device} (as {@link #list()} numbers them), or an error that
+     * says why it cannot run here: TornadoVM not installed, no device, or no such device number. Safe to call in a
+     * JVM without TornadoVM (it checks before the backend class is linked).
+     */
+    public static Backend open(int device) {
+        String why = unavailableReason();
+        if (why != null) throw new IllegalStateException(why);
+        return new org.maejvm.tornado.TornadoBackend(device); // not the TornadoVM interface imported above
     }
 
     /** Device number n, with an error listing the valid numbers. */
