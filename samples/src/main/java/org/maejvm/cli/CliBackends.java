@@ -2,7 +2,7 @@ package org.maejvm.cli;
 
 import org.maejvm.ops.Backend;
 import org.maejvm.ops.Backends;
-import org.maejvm.tornado.TornadoBackend;
+import org.maejvm.tornado.TornadoDevices;
 
 /**
  * Opens the backend a command line names. {@code --backend tornado --device N} arrives here as "tornado:N"
@@ -28,7 +28,7 @@ final class CliBackends {
                 throw new IllegalArgumentException("backend '" + spec + "': expected NAME or tornado:DEVICE (a number)");
             }
         }
-        if (name.equalsIgnoreCase("tornado")) return TornadoBackend.open(device);
+        if (name.equalsIgnoreCase("tornado")) return TornadoDevices.open(device);
         if (colon >= 0) {
             throw new IllegalArgumentException("--device applies to --backend tornado only (backend '" + name
                     + "' runs on this machine's CPU cores; see --threads)");
