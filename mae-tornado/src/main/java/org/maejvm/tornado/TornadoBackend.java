@@ -198,6 +198,31 @@ public final class TornadoBackend extends Backend {
         });
     }
 
+    @Override
+    protected void scaleColumnsKernel(Tensor x, Tensor gamma, Tensor out) {
+        FloatArray fx = f(x), g = f(gamma), o = f(out);
+        int n = x.size(), cols = gamma.size();
+        if (n == 0) return;
+        plans.run(key("scaleColumns", fx, g, o, n, cols),
+                p -> p.graph().task("scale", ElementwiseKernels::scaleColumns, fx, g, o, n, cols));
+    }
+
+    @Override
+    protected void scaleColumnsBackwardKernel(Tensor dy, Tensor x, Tensor gamma, Tensor dx, Tensor dgamma) {
+        FloatArray d = f(dy), fx = f(x), g = f(gamma), out = f(dx);
+        FloatArray dg = dgamma == null ? null : f(dgamma);
+        int n = x.size(), cols = gamma.size(), rows = cols == 0 ? 0 : n / cols;
+        if (n == 0) return;
+        plans.run(key("scaleColumnsBackward", d, fx, g, out, dg == null ? "no-dgamma" : dg, n, cols), p -> {
+            // dgamma first: dx may be dy, which the second task overwrites
+            if (dg != null) {
+                p.graph().task("dgamma", ReductionKernels::columnProductSums, new KernelContext(), d, fx, dg, rows, cols);
+                p.grid("dgamma", grid1(cols * ReductionKernels.COLUMN_GROUP, ReductionKernels.COLUMN_GROUP));
+            }
+            p.graph().task("dx", ElementwiseKernels::scaleColumns, d, g, out, n, cols);
+        });
+    }
+
     // ------------------------------------------------------------------ normalisation and activations
 
     @Override

@@ -73,6 +73,13 @@ public final class ElementwiseKernels {
         }
     }
 
+    /** out[i] = x[i] * gamma[i % cols]: a per-channel scale (layer scale); out may be x. */
+    public static void scaleColumns(FloatArray x, FloatArray gamma, FloatArray out, int n, int cols) {
+        for (@Parallel int i = 0; i < n; i++) {
+            out.set(i, x.get(i) * gamma.get(i % cols));
+        }
+    }
+
     // ------------------------------------------------------------------ GELU (exact erf form)
 
     private static final float INV_SQRT2 = 0.70710678118654752f;

@@ -81,6 +81,28 @@ public final class ReductionKernels {
 
     public static final int COLUMN_GROUP = 64;
 
+    /** acc[j] += sum over rows of a[r * n + j] * b[r * n + j]: layer scale's dgamma. Grid as columnSums. */
+    public static void columnProductSums(KernelContext ctx, FloatArray a, FloatArray b, FloatArray acc, int rows, int n) {
+        int t = ctx.localIdx;
+        int j = ctx.groupIdx;
+        float[] buf = ctx.allocateFloatLocalArray(COLUMN_GROUP);
+        float s = 0f;
+        for (int r = t; r < rows; r += COLUMN_GROUP) {
+            s += a.get(r * n + j) * b.get(r * n + j);
+        }
+        buf[t] = s;
+        ctx.localBarrier();
+        for (int half = COLUMN_GROUP / 2; half > 0; half >>= 1) {
+            if (t < half) {
+                buf[t] += buf[t + half];
+            }
+            ctx.localBarrier();
+        }
+        if (t == 0) {
+            acc.set(j, acc.get(j) + buf[0]);
+        }
+    }
+
     /** LayerNorm's parameter gradients: dgamma[j] += sum_r dy * xhat, dbeta[j] += sum_r dy. Grid as columnSums. */
     public static void layerNormParamGrads(KernelContext ctx, FloatArray dout, FloatArray x, FloatArray mean, FloatArray rstd,
                                            FloatArray dgamma, FloatArray dbeta, int rows, int n) {
