@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import org.maejvm.io.MalformedFileException;
 
 /**
  * CIFAR-10 in its binary version ({@code cifar-10-batches-bin}): each record is 1 label byte then 3072 pixel bytes,
@@ -17,6 +18,9 @@ public final class Cifar10 implements Dataset {
     /** The class names in label order, as in {@code batches.meta.txt}. */
     public static final List<String> CLASSES = List.of(
             "airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck");
+
+    /** Largest batch file read (whole) into memory: the real ones are 30 MB. */
+    static final long MAX_FILE_BYTES = 1L << 30;
 
     private final byte[][] files;
     private final int[] firstIndex; // dataset index of each file's first record
@@ -34,16 +38,22 @@ public final class Cifar10 implements Dataset {
         int total = 0;
         for (int f = 0; f < batchFiles.size(); f++) {
             Path p = batchFiles.get(f);
+            long size = Files.size(p);
+            if (size == 0 || size % RECORD != 0 || size > MAX_FILE_BYTES) {
+                throw new MalformedFileException(p, size + " bytes is not a whole number of " + RECORD
+                        + "-byte CIFAR-10 records (1 label + 3x32x32 pixels) between 1 and "
+                        + MAX_FILE_BYTES / RECORD + " records");
+            }
             byte[] bytes = Files.readAllBytes(p);
-            if (bytes.length == 0 || bytes.length % RECORD != 0) {
-                throw new IOException(p + ": " + bytes.length + " bytes is not a whole number of " + RECORD
-                        + "-byte CIFAR-10 records (1 label + 3x32x32 pixels)");
+            if (bytes.length != size) {
+                throw new MalformedFileException(p, "changed size while being read (" + size + " then "
+                        + bytes.length + " bytes)");
             }
             for (int r = 0; r < bytes.length / RECORD; r++) {
                 int label = bytes[r * RECORD] & 0xff;
                 if (label >= this.classNames.size()) {
-                    throw new IOException(p + ": record " + r + " has label " + label + ", valid labels are 0.."
-                            + (this.classNames.size() - 1));
+                    throw new MalformedFileException(p, "record " + r + " has label " + label
+                            + ", valid labels are 0.." + (this.classNames.size() - 1));
                 }
             }
             files[f] = bytes;

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import org.maejvm.io.MalformedFileException;
 
 /**
  * Gray images from an IDX images file with an optional IDX labels file (MNIST, Fashion-MNIST, KMNIST, ... or any
@@ -28,8 +29,8 @@ public final class IdxDataset implements Dataset {
         Idx.UByteArray images = Idx.readImages(imagesFile);
         Idx.UByteArray lab = labelsFile == null ? null : Idx.readLabels(labelsFile);
         if (lab != null && lab.count() != images.count()) {
-            throw new IOException(labelsFile + " has " + lab.count() + " labels but " + imagesFile + " has "
-                    + images.count() + " images");
+            throw new MalformedFileException(labelsFile, "has " + lab.count() + " labels but " + imagesFile + " has "
+                    + images.count() + " images; the two files must have the same count");
         }
         this.pixels = images.data();
         this.labels = lab == null ? null : lab.data();
@@ -37,13 +38,14 @@ public final class IdxDataset implements Dataset {
         this.rows = images.dims()[1];
         this.cols = images.dims()[2];
         if (count > 0 && (rows < 1 || cols < 1)) {
-            throw new IOException(imagesFile + ": images of " + rows + "x" + cols + " pixels");
+            throw new MalformedFileException(imagesFile, "images of " + rows + "x" + cols
+                    + " pixels; both sides must be >= 1");
         }
         this.classNames = classNames != null ? List.copyOf(classNames) : numberedClasses(labels);
         if (labels != null) {
             for (int i = 0; i < count; i++) {
                 if ((labels[i] & 0xff) >= this.classNames.size()) {
-                    throw new IOException(labelsFile + ": label " + (labels[i] & 0xff) + " at " + i
+                    throw new MalformedFileException(labelsFile, "label " + (labels[i] & 0xff) + " at " + i
                             + " is outside the " + this.classNames.size() + " classes " + this.classNames);
                 }
             }

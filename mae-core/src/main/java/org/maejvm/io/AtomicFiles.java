@@ -56,6 +56,23 @@ public final class AtomicFiles {
         }
     }
 
+    /**
+     * Deletes the temporary files that writes of {@code dir/<name>} left behind when their process was killed
+     * (named {@code .<name>.<hex>.tmp}), for names matching {@code glob}; returns how many were removed. Call it
+     * only where no other process is writing such files at the same time.
+     */
+    public static int removeLeftovers(Path dir, String glob) throws IOException {
+        int removed = 0;
+        try (java.nio.file.DirectoryStream<Path> ds = Files.newDirectoryStream(dir, "." + glob + ".*.tmp")) {
+            for (Path p : ds) {
+                if (Files.isRegularFile(p, java.nio.file.LinkOption.NOFOLLOW_LINKS) && Files.deleteIfExists(p)) {
+                    removed++;
+                }
+            }
+        }
+        return removed;
+    }
+
     /** A new empty file next to the target; visible as a dot file so directory listings hide it on POSIX. */
     private static Path createTemp(Path dir, String name) throws IOException {
         for (int attempt = 0; ; attempt++) {

@@ -1,6 +1,5 @@
 package org.maejvm.io;
 
-import java.io.IOException;
 import java.nio.file.Path;
 
 /**
@@ -8,21 +7,12 @@ import java.nio.file.Path;
  * inconsistent or using a feature this reader does not support. The message starts with the file and names the
  * tensor or field at fault and what would have been valid.
  */
-public class MalformedWeightsException extends IOException {
-    private final transient Path file;
-
+public class MalformedWeightsException extends MalformedFileException {
     public MalformedWeightsException(Path file, String detail) {
-        super(file + ": " + detail);
-        this.file = file;
+        super(file, detail);
     }
 
     public MalformedWeightsException(Path file, String detail, Throwable cause) {
-        super(file + ": " + detail, cause);
-        this.file = file;
-    }
-
-    /** The file that could not be read or written. */
-    public Path file() {
-        return file;
+        super(file, detail, cause);
     }
 }

@@ -212,10 +212,21 @@ public final class PthReader {
         private String findPrefix() throws IOException {
             String prefix = null;
             boolean torchScript = false;
+            long declared = 0;
+            long fileSize = java.nio.file.Files.size(file);
             try {
                 for (Enumeration<? extends ZipEntry> en = zip.entries(); en.hasMoreElements(); ) {
-                    String name = en.nextElement().getName();
+                    ZipEntry entry = en.nextElement();
+                    String name = entry.getName();
                     checkEntryName(name);
+                    declared += Math.max(entry.getSize(), 0);
+                    // The archive as a whole may not expand beyond what deflate can do honestly (zip bombs made of
+                    // many entries, each under the per-entry ratio, or of entries that overlap in the file).
+                    if (declared > fileSize * MAX_DEFLATE_RATIO + (1 << 20)) {
+                        throw new MalformedWeightsException(file, "zip entries declare more than " + declared
+                                + " bytes in all from a " + fileSize + "-byte file, more than " + MAX_DEFLATE_RATIO
+                                + "x; refusing a possible zip bomb");
+                    }
                     int slash = name.indexOf('/');
                     if (slash > 0 && name.substring(slash + 1).equals("data.pkl")) {
                         if (prefix != null) {

@@ -1,6 +1,5 @@
 package org.maejvm.io;
 
-import java.io.IOException;
 import java.nio.file.Path;
 
 /**
@@ -8,15 +7,8 @@ import java.nio.file.Path;
  * allowlist, a call of a non-callable, or an unknown persistent-id form. Raised while reading the pickle's opcodes,
  * before any storage is read and without calling anything.
  */
-public class RefusedPickleException extends IOException {
-    private final transient Path file;
-
+public class RefusedPickleException extends MalformedFileException {
     public RefusedPickleException(Path file, String detail) {
-        super("refusing to load " + file + ": " + detail);
-        this.file = file;
-    }
-
-    public Path file() {
-        return file;
+        super("refusing to load " + file + ": " + detail, file, "refused: " + detail, null);
     }
 }

@@ -118,8 +118,14 @@ public final class Safetensors {
                     + Integer.toHexString(json[0] & 0xff));
         }
         JsonNode root;
+        String text;
         try {
-            root = JSON.readTree(json);
+            text = StrictJson.utf8(file, json, "the header");
+        } catch (MalformedFileException e) {
+            throw new MalformedWeightsException(file, e.detail(), e);
+        }
+        try {
+            root = JSON.readTree(text);
         } catch (JsonProcessingException e) {
             throw new MalformedWeightsException(file, "header is not valid JSON: " + e.getOriginalMessage(), e);
         }

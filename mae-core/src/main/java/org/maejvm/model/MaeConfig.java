@@ -1,6 +1,5 @@
 package org.maejvm.model;
 
-import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import java.util.ArrayList;
 import java.util.List;
@@ -10,7 +9,6 @@ import java.util.Locale;
  * The shape of an MAE model, with the field names of the official code (and of a parity fixture's config.json).
  * {@link #validate()} rejects impossible combinations with a message per problem.
  */
-@JsonIgnoreProperties(ignoreUnknown = true)
 public record MaeConfig(
         @JsonProperty("img_size") int imgSize,
         @JsonProperty("patch_size") int patchSize,

@@ -1,7 +1,6 @@
 package org.maejvm.train;
 
 import com.fasterxml.jackson.annotation.JsonIgnore;
-import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -12,6 +11,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import org.maejvm.model.CaeConfig;
+import org.maejvm.io.MalformedFileException;
+import org.maejvm.io.StrictJson;
 import org.maejvm.model.MaeConfig;
 import org.maejvm.model.masking.MaskingSpec;
 import org.maejvm.model.masking.MaskingStrategy;
@@ -23,7 +24,6 @@ import org.maejvm.model.masking.MaskingStrategy;
  *
  * <p>{@code norm_pix_loss} here overrides the flag inside {@code model}; use {@link #modelConfig()} to build the model.
  */
-@JsonIgnoreProperties(ignoreUnknown = true)
 public record PretrainConfig(
         @JsonProperty("model_name") String modelName,
         @JsonProperty("model") MaeConfig model,
@@ -105,6 +105,13 @@ public record PretrainConfig(
 
     /** Checks every field and returns this config; the exception lists every problem found. */
     public PretrainConfig validate() {
+        List<String> problems = problems();
+        if (!problems.isEmpty()) throw new IllegalArgumentException("invalid pretraining config: " + String.join("; ", problems));
+        return this;
+    }
+
+    /** Every problem {@link #validate()} would report, one sentence each naming the field and the valid values. */
+    public List<String> problems() {
         List<String> problems = new ArrayList<>();
         if (model == null) {
             problems.add("model is missing: give a preset name or a model config");
@@ -130,11 +137,16 @@ public record PretrainConfig(
             problems.add("warmup_epochs must be >= 0, got " + warmupEpochs);
         }
         if (!(weightDecay >= 0) || !Double.isFinite(weightDecay)) problems.add("weight_decay must be >= 0, got " + weightDecay);
-        if (!(maskRatio >= 0 && maskRatio < 1)) {
-            problems.add("mask_ratio must be in [0, 1), got " + maskRatio);
-        } else if (model != null && model.patchSize() > 0 && model.imgSize() >= model.patchSize()
-                && (int) (model.numPatches() * (1.0 - maskRatio)) < 1) {
-            problems.add("mask_ratio " + maskRatio + " keeps no patch of " + model.numPatches());
+        // 0 is out too: with no masked patch the loss (a mean over masked patches) is 0 / 0.
+        if (!(maskRatio > 0 && maskRatio < 1)) {
+            problems.add("mask_ratio must be in (0, 1), got " + maskRatio);
+        } else if (model != null && model.patchSize() > 0 && model.imgSize() >= model.patchSize()) {
+            int keep = (int) (model.numPatches() * (1.0 - maskRatio));
+            if (keep < 1) problems.add("mask_ratio " + maskRatio + " keeps no patch of " + model.numPatches());
+            else if (keep >= model.numPatches()) {
+                problems.add("mask_ratio " + maskRatio + " masks no patch of " + model.numPatches()
+                        + ", so there is no loss; use at least " + (1.0 / model.numPatches()));
+            }
         }
         if (!MAE.equals(methodName()) && !CAE.equals(methodName())) {
             problems.add("method must be 'mae' or 'cae', got '" + method + "'");
@@ -160,8 +172,7 @@ public record PretrainConfig(
         if (saveFreq < 0) problems.add("save_freq must be >= 0 epochs (0 = only the last epoch), got " + saveFreq);
         if (saveEverySteps < 0) problems.add("save_every_steps must be >= 0 (0 = off), got " + saveEverySteps);
         if (logFreq < 1) problems.add("log_freq must be >= 1 step, got " + logFreq);
-        if (!problems.isEmpty()) throw new IllegalArgumentException("invalid pretraining config: " + String.join("; ", problems));
-        return this;
+        return problems;
     }
 
     // ------------------------------------------------------------------ JSON
@@ -174,24 +185,56 @@ public record PretrainConfig(
         }
     }
 
-    /** Parses a config; missing fields take the defaults of {@link #builder()}. Not validated. */
+    /**
+     * Parses a config strictly (unknown fields, wrong types and duplicates are refused, see {@link StrictJson});
+     * missing fields take the defaults of {@link #builder()}. Values are not validated.
+     */
     public static PretrainConfig fromJson(String json) {
         try {
-            PretrainConfig parsed = JSON.readValue(json, PretrainConfig.class);
+            PretrainConfig parsed = StrictJson.MAPPER.readValue(json, PretrainConfig.class);
             if (parsed == null) throw new IllegalArgumentException("pretraining config JSON is empty (null)");
-            return parsed.withDefaultsFrom(JSON.readTree(json));
+            com.fasterxml.jackson.databind.JsonNode tree = StrictJson.MAPPER.readTree(json);
+            String badNull = StrictJson.explicitNull(tree, NULLABLE, java.util.Set.of("model"));
+            if (badNull != null) throw new IllegalArgumentException("pretraining config: " + badNull);
+            return parsed.withDefaultsFrom(tree);
         } catch (JsonProcessingException e) {
             throw new IllegalArgumentException("pretraining config is not valid JSON for PretrainConfig: "
-                    + e.getOriginalMessage(), e);
+                    + StrictJson.describe(e), e);
         }
     }
 
+    /** The fields that may be null (absent values); a null anywhere else is refused. */
+    private static final java.util.Set<String> NULLABLE = java.util.Set.of("model_name", "model", "lr", "clip_grad",
+            "output_dir", "method", "mask_strategy", "cae");
+
+    /** Largest config file read; real ones are a few hundred bytes. */
+    static final long MAX_FILE_BYTES = 1 << 20;
+
+    /**
+     * Reads a config file written by hand or by {@link #toJson()}: syntax, field names, types and every value the
+     * file gives are checked ({@code model} may be left out, for the caller to fill in). A bad file gives a
+     * {@link MalformedFileException} naming the file, the field and the valid values.
+     */
     public static PretrainConfig read(Path file) throws IOException {
-        try {
-            return fromJson(Files.readString(file));
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(file + ": " + e.getMessage(), e);
+        long size = Files.size(file);
+        if (size > MAX_FILE_BYTES) {
+            throw new MalformedFileException(file, "is " + size + " bytes; a pretraining config is JSON of at most "
+                    + MAX_FILE_BYTES);
         }
+        PretrainConfig c;
+        try {
+            c = fromJson(Files.readString(file));
+        } catch (IllegalArgumentException e) {
+            throw new MalformedFileException(file, e.getMessage(), e);
+        } catch (java.nio.charset.MalformedInputException e) {
+            throw new MalformedFileException(file, "is not UTF-8 text, so not a JSON config", e);
+        }
+        List<String> problems = new ArrayList<>(c.problems());
+        if (c.model == null) problems.removeIf(p -> p.startsWith("model is missing") || p.startsWith("min_lr "));
+        if (!problems.isEmpty()) {
+            throw new MalformedFileException(file, "invalid pretraining config: " + String.join("; ", problems));
+        }
+        return c;
     }
 
     /** Fields absent from the JSON get the builder defaults rather than Java's zeros. */

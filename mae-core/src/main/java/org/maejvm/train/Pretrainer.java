@@ -130,7 +130,11 @@ public final class Pretrainer {
     public TrainingEvent.Finished run() throws IOException {
         long t0 = System.nanoTime();
         boolean writer = sync.rank() == 0 && outputDir != null;
-        if (writer) Files.createDirectories(outputDir);
+        if (writer) {
+            Files.createDirectories(outputDir);
+            // a run killed while saving leaves its temporary file; the checkpoints themselves are whole
+            AtomicFiles.removeLeftovers(outputDir, "checkpoint-*.safetensors");
+        }
         sync.broadcast(model.parameters());
         int stepsPerEpoch = data.stepsPerEpoch();
         listener.onEvent(new TrainingEvent.Started(config, position.epoch(), position.step(), position.globalStep(),
@@ -156,7 +160,7 @@ public final class Pretrainer {
                         if (step % config.accumIter() == 0) lr = schedule.at(epoch, step, stepsPerEpoch);
                         float loss = forwardBackward(batch, global, epoch, step);
                         boolean cycleEnd = (step + 1) % config.accumIter() == 0;
-                        if (cycleEnd) optimizerStep((float) lr);
+                        if (cycleEnd) optimizerStep((float) lr, epoch, step, loss);
                         step++;
                         global++;
                         steps++;
@@ -228,12 +232,43 @@ public final class Pretrainer {
         return loss;
     }
 
-    /** End of an accumulation cycle: average across ranks, clip, step, zero. */
-    private void optimizerStep(float lr) {
+    /**
+     * End of an accumulation cycle: average across ranks, check the gradients are finite (a NaN or infinity stops
+     * the run before any weight changes), clip, step, zero.
+     */
+    private void optimizerStep(float lr, int epoch, int step, float loss) {
         sync.allReduceMean(model.parameters());
-        if (config.clipGrad() != null) clipGradNorm(config.clipGrad());
+        double norm = gradNorm();
+        if (!Double.isFinite(norm)) {
+            throw TrainingDivergedException.gradient(epoch, step, loss, norm, firstNonFiniteGradient());
+        }
+        if (config.clipGrad() != null) clipToNorm(norm, config.clipGrad());
         optimizer.step(lr);
         model.parameters().zeroGrad();
+    }
+
+    /** Total L2 norm of the trainable gradients. */
+    private double gradNorm() {
+        Backend b = model.backend();
+        double sq = 0;
+        for (Parameter p : model.parameters().trainable()) sq += b.sumSquares(p.grad());
+        return Math.sqrt(sq);
+    }
+
+    private String firstNonFiniteGradient() {
+        Backend b = model.backend();
+        for (Parameter p : model.parameters().trainable()) {
+            if (!Float.isFinite(b.sumSquares(p.grad()))) return p.name();
+        }
+        return "(none alone; their sum overflows)";
+    }
+
+    private void clipToNorm(double norm, double maxNorm) {
+        double coef = maxNorm / (norm + 1e-6);
+        if (coef < 1) {
+            Backend b = model.backend();
+            for (Parameter p : model.parameters().trainable()) b.scale(p.grad(), (float) coef);
+        }
     }
 
     /**
@@ -241,14 +276,8 @@ public final class Pretrainer {
      * gradient is scaled by maxNorm / (norm + 1e-6). Returns the norm before clipping.
      */
     public double clipGradNorm(double maxNorm) {
-        Backend b = model.backend();
-        double sq = 0;
-        for (Parameter p : model.parameters().trainable()) sq += b.sumSquares(p.grad());
-        double norm = Math.sqrt(sq);
-        double coef = maxNorm / (norm + 1e-6);
-        if (coef < 1) {
-            for (Parameter p : model.parameters().trainable()) b.scale(p.grad(), (float) coef);
-        }
+        double norm = gradNorm();
+        clipToNorm(norm, maxNorm);
         return norm;
     }
 
@@ -288,8 +317,16 @@ public final class Pretrainer {
         sync.barrier();
         if (sync.rank() != 0 || outputDir == null) return;
         Path file = outputDir.resolve(name);
-        Checkpoint.save(file, config, position, model, optimizer);
-        AtomicFiles.write(outputDir.resolve(LAST), out -> Files.copy(file, out));
+        try {
+            Checkpoint.save(file, config, position, model, optimizer);
+            AtomicFiles.write(outputDir.resolve(LAST), out -> Files.copy(file, out));
+        } catch (IOException e) {
+            // Disk full, quota, permissions: stop here, saying what is still good. The atomic writes left every
+            // existing checkpoint as it was.
+            throw new IOException("cannot save checkpoint " + file + " at epoch " + position.epoch() + " step "
+                    + position.step() + " (" + e.getMessage() + "); training stopped; the last good checkpoint is "
+                    + (lastCheckpoint == null ? "none (nothing was saved yet)" : lastCheckpoint), e);
+        }
         lastCheckpoint = file;
         listener.onEvent(new TrainingEvent.CheckpointSaved(file, position.epoch(), position.step(), position.globalStep()));
         prune();

@@ -11,7 +11,9 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import org.maejvm.io.MalformedFileException;
 import org.maejvm.io.MalformedWeightsException;
+import org.maejvm.io.StrictJson;
 import org.maejvm.io.PthReader;
 import org.maejvm.io.Safetensors;
 import org.maejvm.model.MaeConfig;
@@ -98,21 +100,38 @@ public final class ModelFiles {
         }
     }
 
-    /** A model config from a JSON file with the official field names (img_size, patch_size, ...). */
+    /**
+     * A model config from a JSON file with the official field names (img_size, patch_size, ...), at the top level or
+     * under {@code model} (a pretraining config). Strict: unknown fields and wrong types are refused, except the
+     * {@code mask_ratio} and {@code adamw} entries of a parity fixture's config.json.
+     */
     public static MaeConfig readConfig(Path file) throws IOException {
         if (!Files.isRegularFile(file)) throw new NoSuchFileException(file.toString(), null, "config file not found");
+        if (Files.size(file) > 1 << 20) {
+            throw new MalformedFileException(file, "is " + Files.size(file) + " bytes; a model config is JSON of at most 1 MB");
+        }
         JsonNode root;
         try {
-            root = JSON.readTree(file.toFile());
-        } catch (IOException e) {
-            throw new IOException(file + ": not valid JSON: " + e.getMessage(), e);
+            root = StrictJson.MAPPER.readTree(StrictJson.utf8(file, Files.readAllBytes(file), "the config"));
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new MalformedFileException(file, "not valid JSON: " + StrictJson.describe(e), e);
         }
         JsonNode node = root != null && root.has("img_size") ? root : root == null ? null : root.get("model");
         if (node == null || !node.isObject()) {
-            throw new IllegalArgumentException(file + ": expected a model config with img_size, patch_size, in_chans, "
+            throw new MalformedFileException(file, "expected a model config with img_size, patch_size, in_chans, "
                     + "embed_dim, depth, num_heads, decoder_embed_dim, decoder_depth, decoder_num_heads, mlp_ratio");
         }
-        return JSON.treeToValue(node, MaeConfig.class).validate();
+        com.fasterxml.jackson.databind.node.ObjectNode fields = ((com.fasterxml.jackson.databind.node.ObjectNode) node).deepCopy();
+        if (node == root) fields.remove(List.of("mask_ratio", "adamw"));
+        String badNull = StrictJson.explicitNull(fields, java.util.Set.of(), java.util.Set.of());
+        if (badNull != null) throw new MalformedFileException(file, badNull);
+        try {
+            return StrictJson.MAPPER.treeToValue(fields, MaeConfig.class).validate();
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new MalformedFileException(file, StrictJson.describe(e), e);
+        } catch (IllegalArgumentException e) {
+            throw new MalformedFileException(file, e.getMessage(), e);
+        }
     }
 
     /**

@@ -12,6 +12,7 @@ import kotlinx.coroutines.flow.flow
 import kotlinx.coroutines.joinAll
 import kotlinx.coroutines.launch
 import kotlinx.coroutines.runBlocking
+import org.maejvm.io.MalformedFileException
 
 /**
  * Turns a [Dataset] into batches, epoch by epoch, the way `main_pretrain.py`'s `DataLoader` +
@@ -139,7 +140,7 @@ class DataLoader @JvmOverloads constructor(
         } catch (e: CancellationException) {
             throw e
         } catch (e: Exception) {
-            return "${e.javaClass.simpleName}: ${e.message}"
+            return if (e is MalformedFileException) e.detail() else "${e.javaClass.simpleName}: ${e.message}"
         }
         if (sample.image.channels != channels) {
             return "has ${sample.image.channels} channels, the dataset promises $channels"

@@ -120,7 +120,7 @@ class ImageFolderTest : FunSpec({
     test("truncated JPEG, zero-byte file and text named .png are refused with a reason") {
         val ds = ImageFolder(root)
         shouldThrow<IOException> { ds.read(8) }.message shouldContain "JPEG"
-        shouldThrow<IOException> { ds.read(5) }.message shouldBe "empty file (0 bytes)"
+        shouldThrow<IOException> { ds.read(5) }.message shouldContain "empty.png: empty file (0 bytes)"
         shouldThrow<IOException> { ds.read(7) }.message shouldContain "not an image format ImageIO can read"
     }
 
@@ -139,7 +139,7 @@ class ImageFolderTest : FunSpec({
         s.delivered() shouldBe 6
         s.batches() shouldBe 2
         s.firstSkipped().map { it.name() } shouldBe listOf("dog/empty.png", "dog/notes.png", "dog/truncated.jpg")
-        s.firstSkipped()[0].reason() shouldBe "IOException: empty file (0 bytes)"
+        s.firstSkipped()[0].reason() shouldContain "empty file (0 bytes)"
         loader.lastStats shouldBe s
     }
 

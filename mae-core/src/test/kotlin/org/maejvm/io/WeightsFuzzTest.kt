@@ -3,7 +3,6 @@ package org.maejvm.io
 import io.kotest.assertions.fail
 import io.kotest.core.spec.style.FunSpec
 import io.kotest.matchers.ints.shouldBeGreaterThan
-import java.io.IOException
 import java.nio.ByteBuffer
 import java.nio.ByteOrder
 import java.nio.file.Files
@@ -15,7 +14,7 @@ import java.util.concurrent.TimeoutException
 import kotlin.random.Random
 
 /**
- * Random damage to every fixture: each read must return normally or throw an IOException; any other exception,
+ * Random damage to every fixture: each read must return normally or throw a MalformedFileException; any other exception,
  * an Error (OOM, stack overflow) or a read slower than the deadline is a bug.
  */
 class WeightsFuzzTest : FunSpec({
@@ -60,13 +59,13 @@ class WeightsFuzzTest : FunSpec({
             fail("$label: still running after 10 s")
         } catch (e: ExecutionException) {
             when (val c = e.cause) {
-                is IOException -> c.javaClass.simpleName
+                is MalformedFileException -> c.javaClass.simpleName
                 else -> throw AssertionError("$label: ${c?.javaClass?.name}: ${c?.message}", c)
             }
         }
     }
 
-    test("a few hundred random mutations of the fixtures end in a result or an IOException") {
+    test("a few hundred random mutations of the fixtures end in a result or a MalformedFileException") {
         val r = Random(20240607)
         val tally = sortedMapOf<String, Int>()
         var cases = 0

@@ -85,7 +85,7 @@ class LrScheduleTest : FunSpec({
         }
         e.message shouldContain "epochs must be >= 1, got 0"
         e.message shouldContain "accum_iter must be >= 1, got 0"
-        e.message shouldContain "mask_ratio must be in [0, 1), got 1.0"
+        e.message shouldContain "mask_ratio must be in (0, 1), got 1.0"
         e.message shouldContain "clip_grad must be > 0"
         shouldThrow<IllegalArgumentException> { PretrainConfig.builder().epochs(1).build().validate() }
             .message shouldContain "model is missing"

@@ -1,6 +1,8 @@
 package org.maejvm.cli;
 
 import java.io.PrintWriter;
+import org.maejvm.io.MalformedFileException;
+import org.maejvm.train.TrainingDivergedException;
 import picocli.CommandLine;
 import picocli.CommandLine.IExecutionExceptionHandler;
 import picocli.CommandLine.ParseResult;
@@ -32,7 +34,9 @@ final class ErrorReporter implements IExecutionExceptionHandler {
         if (message == null || message.isBlank()) {
             return ex.getClass().getSimpleName() + (ex.getCause() != null ? " caused by " + describe(ex.getCause()) : "");
         }
-        boolean plain = ex instanceof IllegalArgumentException || ex instanceof IllegalStateException;
+        // These messages already say what is wrong and where (a bad file's message starts with the file).
+        boolean plain = ex instanceof IllegalArgumentException || ex instanceof IllegalStateException
+                || ex instanceof MalformedFileException || ex instanceof TrainingDivergedException;
         return plain ? message : ex.getClass().getSimpleName() + ": " + message;
     }
 
