@@ -51,7 +51,8 @@ public final class ImageInputs {
                     names.add(f.getFileName().toString());
                 }
             } catch (IOException | RuntimeException e) {
-                skipped.add(f + ": " + e.getMessage());
+                // a bad file's message starts with the file already
+                skipped.add(e instanceof org.maejvm.io.MalformedFileException m ? m.getMessage() : f + ": " + e.getMessage());
             }
         }
         if (images.isEmpty()) {
