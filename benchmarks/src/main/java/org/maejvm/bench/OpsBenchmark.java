@@ -19,6 +19,7 @@ import org.maejvm.bench.blas.Sgemm;
 import org.maejvm.ops.Backend;
 import org.maejvm.ops.ReferenceBackend;
 import org.maejvm.simd.SimdBackend;
+import org.maejvm.tornado.TornadoDevices;
 import org.maejvm.tensor.Tensor;
 
 /**
@@ -34,7 +35,7 @@ public final class OpsBenchmark {
      * @param json      one JSON object per line instead of the table
      * @param size      FULL shapes, QUICK ones for a smoke run, TINY ones for tests
      * @param openblas  which OpenBLAS build to compare GEMM against
-     * @param backends  any of "reference", "simd"
+     * @param backends  any of "reference", "simd", "tornado" (the last needs the TornadoVM SDK)
      * @param filter    regular expression an op name must contain to run, or null for all
      * @param measureSeconds timed seconds per measurement (the warm-up takes about half as long)
      */
@@ -135,7 +136,9 @@ public final class OpsBenchmark {
         return switch (name) {
             case "reference" -> new ReferenceBackend();
             case "simd" -> new SimdBackend(threads);
-            default -> throw new IllegalArgumentException("unknown backend '" + name + "'; valid: reference, simd");
+            // TornadoVM's device 0; needs the TornadoVM SDK and its JVM flags (docs/TORNADO.md)
+            case "tornado" -> TornadoDevices.open(0);
+            default -> throw new IllegalArgumentException("unknown backend '" + name + "'; valid: reference, simd, tornado");
         };
     }
 

@@ -69,7 +69,7 @@ public final class BenchCommand implements Callable<Integer> {
         String openblas;
 
         @Option(names = "--backends", paramLabel = "NAME", split = ",", defaultValue = "reference,simd",
-                description = "Backends to time, comma separated: reference, simd. Default: ${DEFAULT-VALUE}.")
+                description = "Backends to time, comma separated: reference, simd, tornado (with TornadoVM). Default: ${DEFAULT-VALUE}.")
         List<String> backends;
 
         @Option(names = "--filter", paramLabel = "REGEX",

@@ -140,6 +140,9 @@ class MaeCliTest : FunSpec({
         val simd = mae("parity", "--fixture", "../mae-core/src/test/resources/fixtures/mae/tiny-perturbed", "--backend", "simd", "--device", "1")
         simd.code shouldBe 1
         simd.err shouldContain "--device applies to --backend tornado only"
+        val bench = mae("bench", "ops", "--backends", "tornado", "--quick")
+        bench.code shouldBe 1
+        bench.err shouldContain "TornadoVM is not installed"
     }
 
     test("backends --check compares each available backend with the reference on a matmul and a layerNorm") {

@@ -45,7 +45,7 @@ public class GemmJmh {
     @Param({"fwd", "dX", "dW"})
     public String form;
 
-    /** "simd", "reference", "debian", "javacpp". */
+    /** "simd", "reference", "tornado" (needs the TornadoVM SDK), "debian", "javacpp". */
     @Param({"simd", "debian", "javacpp"})
     public String impl;
 
@@ -66,7 +66,7 @@ public class GemmJmh {
         int t = threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
         float[] hostA = OpCases.randomFloats(c.m() * c.k(), 11), hostB = OpCases.randomFloats(c.k() * c.n(), 12);
         switch (impl) {
-            case "simd", "reference" -> {
+            case "simd", "reference", "tornado" -> {
                 backend = OpsJmh.createBackend(impl, t);
                 a = backend.fromHost(hostA, hostA.length);
                 b = backend.fromHost(hostB, hostB.length);
@@ -80,7 +80,7 @@ public class GemmJmh {
                 sb = arena.allocateFrom(ValueLayout.JAVA_FLOAT, hostB);
                 sc = arena.allocate(ValueLayout.JAVA_FLOAT, (long) c.m() * c.n());
             }
-            default -> throw new IllegalArgumentException("impl must be simd, reference, debian or javacpp, got '" + impl + "'");
+            default -> throw new IllegalArgumentException("impl must be simd, reference, tornado, debian or javacpp, got '" + impl + "'");
         }
     }
 

@@ -6,6 +6,7 @@ import org.maejvm.bench.OpCases;
 import org.maejvm.ops.Backend;
 import org.maejvm.ops.ReferenceBackend;
 import org.maejvm.simd.SimdBackend;
+import org.maejvm.tornado.TornadoDevices;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -77,7 +78,8 @@ public class OpsJmh {
         return switch (name) {
             case "reference" -> new ReferenceBackend();
             case "simd" -> new SimdBackend(t);
-            default -> throw new IllegalArgumentException("backend must be reference or simd, got '" + name + "'");
+            case "tornado" -> TornadoDevices.open(0);   // with the TornadoVM SDK: -jvmArgsAppend @$TORNADOVM_HOME/tornado-argfile
+            default -> throw new IllegalArgumentException("backend must be reference, simd or tornado, got '" + name + "'");
         };
     }
 }
