@@ -44,8 +44,8 @@ public final class OpsBenchmark {
         public Options {
             if (threads < 1) throw new IllegalArgumentException("--threads must be >= 1, got " + threads);
             for (String b : backends) {
-                if (!b.equals("reference") && !b.equals("simd")) {
-                    throw new IllegalArgumentException("unknown backend '" + b + "'; valid: reference, simd");
+                if (!b.equals("reference") && !b.equals("simd") && !b.equals("tornado")) {
+                    throw new IllegalArgumentException("unknown backend '" + b + "'; valid: reference, simd, tornado");
                 }
             }
             if (!(measureSeconds > 0)) throw new IllegalArgumentException("measure time must be > 0 s, got " + measureSeconds);
