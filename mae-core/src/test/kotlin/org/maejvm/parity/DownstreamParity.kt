@@ -3,9 +3,11 @@ package org.maejvm.parity
 import com.fasterxml.jackson.databind.JsonNode
 import com.fasterxml.jackson.databind.ObjectMapper
 import org.maejvm.data.Mixup
+import org.maejvm.model.AttentiveProbe
 import org.maejvm.model.ClassifierConfig
 import org.maejvm.model.VitClassifier
 import org.maejvm.nn.BatchNorm1d
+import org.maejvm.nn.Parameter
 import org.maejvm.nn.ParameterSet
 import org.maejvm.ops.Backend
 import org.maejvm.optim.AdamW
@@ -62,19 +64,7 @@ class DownstreamParity(private val be: Backend, private val tol: Double, private
         val loss = be.softmaxCrossEntropy(logits, be.fromHost(targets, *logits.shape()), dLogits)
         out += cmp("loss", floatArrayOf(loss), fx["loss"])
         model.backward(dLogits)
-        // A gradient that is exactly 0 in exact arithmetic (the cls-path norm under the BatchNorm head: BatchNorm
-        // removes any per-feature shift) holds only rounding noise; it is compared relative to the largest gradient.
-        val gradScale = model.parameters().trainable().maxOf { p -> fx["grad.${p.name()}"]?.data?.maxOf { abs(it) } ?: 0f }
-        for (p in model.parameters().trainable()) {
-            val want = fx["grad.${p.name()}"]
-            val got = be.toHost(p.grad())
-            if (want != null && want.data.maxOf { abs(it) } < 1e-5f * gradScale) {
-                val maxAbs = got.indices.maxOf { abs(got[it].toDouble() - want.data[it]) }
-                out += TensorComparison("grad.${p.name()} (~0: relative to the largest gradient)", got.size, maxAbs, maxAbs / gradScale, tol)
-            } else {
-                out += cmp("grad.${p.name()}", got, want)
-            }
-        }
+        out += gradients(model.parameters().trainable(), fx)
         for (p in model.parameters().all().filter { it.name().contains("running") }) {
             out += cmp("after.${p.name()}", be.toHost(p.value()), fx["after.${p.name()}"])
         }
@@ -172,6 +162,44 @@ class DownstreamParity(private val be: Backend, private val tol: Double, private
             for (p in model.trainableParameters()) out += cmp("step$step.${p.name()}", be.toHost(p.value()), fx["step$step.${p.name()}"])
         }
         return out
+    }
+
+    /** CAE-style attentive probe on given token features: logits, CE loss, every gradient. */
+    fun attentiveProbe(): List<TensorComparison> {
+        val fx = tensors("attentive-probe")
+        val c = cases["attentive-probe"]
+        val probe = AttentiveProbe(be, c["dim"].asInt(), c["num_heads"].asInt(), c["mlp_ratio"].asDouble(), c["num_classes"].asInt(), 3)
+        probe.parameters().load(fx.filterKeys { it.startsWith("init.") }.mapKeys { it.key.removePrefix("init.") }, true)
+        val tokensH = fx.getValue("tokens")
+        val logits = probe.forward(be.fromHost(tokensH.data, *tokensH.shape()))
+        val out = ArrayList<TensorComparison>()
+        out += cmp("logits", be.toHost(logits), fx["logits"])
+        val targets = Mixup.smoothedOneHot(fx.getValue("labels").ints, c["num_classes"].asInt(), 0.0)
+        val d = be.zeros(*logits.shape())
+        out += cmp("loss", floatArrayOf(be.softmaxCrossEntropy(logits, be.fromHost(targets, *logits.shape()), d)), fx["loss"])
+        probe.parameters().zeroGrad()
+        probe.backward(d)
+        out += gradients(probe.parameters().trainable(), fx)
+        return out
+    }
+
+    /**
+     * Every parameter's gradient against the fixture's {@code grad.<name>}. A gradient that is exactly 0 in exact
+     * arithmetic holds only rounding noise (the cls-path norm under a BatchNorm head, which removes any per-feature
+     * shift; a key-side bias, which softmax cancels): such a tensor is compared relative to the largest gradient.
+     */
+    private fun gradients(params: List<Parameter>, fx: Map<String, HostTensor>): List<TensorComparison> {
+        val gradScale = params.maxOf { p -> fx["grad.${p.name()}"]?.data?.maxOf { abs(it) } ?: 0f }
+        return params.map { p ->
+            val want = fx["grad.${p.name()}"]
+            val got = be.toHost(p.grad())
+            if (want != null && want.data.maxOf { abs(it) } < 1e-5f * gradScale) {
+                val maxAbs = got.indices.maxOf { abs(got[it].toDouble() - want.data[it]) }
+                TensorComparison("grad.${p.name()} (~0: relative to the largest gradient)", got.size, maxAbs, maxAbs / gradScale, tol)
+            } else {
+                cmp("grad.${p.name()}", got, want)
+            }
+        }
     }
 
     private fun classifierConfigFrom(m: JsonNode) = ClassifierConfig(m["img_size"].asInt(), m["patch_size"].asInt(),

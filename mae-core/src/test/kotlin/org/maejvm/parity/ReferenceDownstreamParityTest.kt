@@ -24,5 +24,6 @@ class ReferenceDownstreamParityTest : FunSpec({
     test("BatchNorm1d with and without affine: forward, backward, running statistics, eval") { check(parity.batchNorm(), 12) }
     test("cross-entropy with soft targets and label smoothing") { check(parity.crossEntropy(), 6) }
     test("LARS: two steps, weight decay and trust ratio only for 2-d parameters") { check(parity.lars(), 6) }
+    test("attentive probe (CAE AttentiveBlock + MLP + linear head): logits, loss, every gradient") { check(parity.attentiveProbe(), 20) }
     test("layer-wise lr decay: lr scales, weight-decay groups and two AdamW steps") { check(parity.layerDecay(), 100) }
 })
