@@ -15,10 +15,11 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code mae bench}: performance measurements. {@code ops} times every backend op and compares GEMM with
- * OpenBLAS; further subcommands (end-to-end training throughput) join it here.
+ * OpenBLAS; {@code train} measures end-to-end training throughput ({@link TrainBenchCommand}).
  */
-@Command(name = "bench", subcommands = {BenchCommand.Ops.class}, description = {
-    "Measure performance: 'mae bench ops' times every backend op, and GEMM against OpenBLAS."
+@Command(name = "bench", subcommands = {BenchCommand.Ops.class, TrainBenchCommand.class}, description = {
+    "Measure performance: 'mae bench ops' times every backend op, and GEMM against OpenBLAS; "
+            + "'mae bench train' measures training images/s, optionally side by side with PyTorch."
 })
 public final class BenchCommand implements Callable<Integer> {
 
