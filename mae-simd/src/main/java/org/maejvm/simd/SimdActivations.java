@@ -29,77 +29,129 @@ final class SimdActivations {
 
     // ------------------------------------------------------------------ normal CDF
 
-    /** Phi(-|x|) = erfc(|x| / sqrt 2) / 2, the lower tail of the normal CDF. */
-    static FloatVector lowerTail(FloatVector x) {
-        FloatVector z = x.abs().mul(INV_SQRT2);
-        FloatVector t = FloatVector.broadcast(S, 1f).div(z.fma(0.5f, 1f));
-        // Horner written out: a loop over the coefficient array here kept C2 from keeping p in a register
-        FloatVector p = t.fma(FloatVector.broadcast(S, P8), FloatVector.broadcast(S, P7));
-        p = p.fma(t, FloatVector.broadcast(S, P6));
-        p = p.fma(t, FloatVector.broadcast(S, P5));
-        p = p.fma(t, FloatVector.broadcast(S, P4));
-        p = p.fma(t, FloatVector.broadcast(S, P3));
-        p = p.fma(t, FloatVector.broadcast(S, P2));
-        p = p.fma(t, FloatVector.broadcast(S, P1));
-        p = p.fma(t, FloatVector.broadcast(S, P0));
-        // exponent -z^2 + (t p - 1.26551223), with -z^2 = -x^2 / 2 taken from x itself (exact halving, one
-        // rounding in the FMA): rounding z first would cost a relative error of about x^2 * 6e-8 in the tail
-        FloatVector arg = x.mul(-0.5f).fma(x, t.fma(p, FloatVector.broadcast(S, ERFC_C0)));
-        return t.mul(SimdMath.exp(arg)).mul(0.5f);
+    /**
+     * The GELU loops work through their range in blocks of this many elements: a first pass writes the
+     * arguments of exp to thread-local scratch, {@link SimdMath#expInPlace} exponentiates them, a last pass
+     * combines. Each pass is a small loop that C2 compiles without boxing a vector (see expInPlace).
+     */
+    static final int BLOCK = 256;
+
+    /** Per thread: t of erfcc, then the erfcc exponent, then (backward) the pdf exponent; BLOCK each. */
+    private static final ThreadLocal<float[]> SCRATCH = ThreadLocal.withInitial(() -> new float[3 * BLOCK]);
+
+    /**
+     * For x[off, off + n): t = 1 / (1 + z / 2) with z = |x| / sqrt 2 into s[0, n), and the exponent of
+     * erfc(z) = t exp(-z^2 - 1.26551223 + t P(t)) into s[BLOCK, BLOCK + n).
+     */
+    private static void erfcParts(float[] x, int off, int n, float[] s) {
+        int i = 0;
+        for (int upper = S.loopBound(n); i < upper; i += L) {
+            FloatVector v = FloatVector.fromArray(S, x, off + i);
+            FloatVector z = v.abs().mul(INV_SQRT2);
+            FloatVector t = FloatVector.broadcast(S, 1f).div(z.fma(0.5f, 1f));
+            // Horner written out: a loop over the coefficient array here kept C2 from keeping p in a register
+            FloatVector p = t.fma(FloatVector.broadcast(S, P8), FloatVector.broadcast(S, P7));
+            p = p.fma(t, FloatVector.broadcast(S, P6));
+            p = p.fma(t, FloatVector.broadcast(S, P5));
+            p = p.fma(t, FloatVector.broadcast(S, P4));
+            p = p.fma(t, FloatVector.broadcast(S, P3));
+            p = p.fma(t, FloatVector.broadcast(S, P2));
+            p = p.fma(t, FloatVector.broadcast(S, P1));
+            p = p.fma(t, FloatVector.broadcast(S, P0));
+            // exponent -z^2 + (t p - 1.26551223), with -z^2 = -x^2 / 2 taken from x itself (exact halving, one
+            // rounding in the FMA): rounding z first would cost a relative error of about x^2 * 6e-8 in the tail
+            t.intoArray(s, i);
+            v.mul(-0.5f).fma(v, t.fma(p, FloatVector.broadcast(S, ERFC_C0))).intoArray(s, BLOCK + i);
+        }
+        for (; i < n; i++) {
+            float v = x[off + i];
+            float t = 1f / Math.fma(Math.abs(v) * INV_SQRT2, 0.5f, 1f);
+            float p = Math.fma(t, P8, P7);
+            p = Math.fma(p, t, P6);
+            p = Math.fma(p, t, P5);
+            p = Math.fma(p, t, P4);
+            p = Math.fma(p, t, P3);
+            p = Math.fma(p, t, P2);
+            p = Math.fma(p, t, P1);
+            p = Math.fma(p, t, P0);
+            s[i] = t;
+            s[BLOCK + i] = Math.fma(-0.5f * v, v, Math.fma(t, p, ERFC_C0));
+        }
     }
 
-    /** The standard normal CDF Phi(x). */
-    static FloatVector phi(FloatVector x) {
-        FloatVector tail = lowerTail(x);
+    /** Phi(x) from x and its lower tail Phi(-|x|) = t exp(arg) / 2. */
+    private static FloatVector phi(FloatVector x, FloatVector t, FloatVector expArg) {
+        FloatVector tail = t.mul(expArg).mul(0.5f);
         VectorMask<Float> negative = x.compare(VectorOperators.LT, 0f);
         return tail.neg().add(1f).blend(tail, negative);
     }
 
-    static float lowerTail(float x) {
-        float z = Math.abs(x) * INV_SQRT2;
-        float t = 1f / Math.fma(z, 0.5f, 1f);
-        float p = Math.fma(t, P8, P7);
-        p = Math.fma(p, t, P6);
-        p = Math.fma(p, t, P5);
-        p = Math.fma(p, t, P4);
-        p = Math.fma(p, t, P3);
-        p = Math.fma(p, t, P2);
-        p = Math.fma(p, t, P1);
-        p = Math.fma(p, t, P0);
-        float arg = Math.fma(-0.5f * x, x, Math.fma(t, p, ERFC_C0));
-        return t * SimdMath.exp(arg) * 0.5f;
+    private static float phi(float x, float t, float expArg) {
+        float tail = t * expArg * 0.5f;
+        return x < 0 ? tail : 1f - tail;
     }
 
-    static float phi(float x) {
-        float tail = lowerTail(x);
-        return x < 0 ? tail : 1f - tail;
+    /** out = Phi(x) on [from, to), the normal CDF on its own (for tests of its accuracy). */
+    static void phi(float[] x, float[] out, int from, int to) {
+        float[] s = SCRATCH.get();
+        for (int off = from; off < to; off += BLOCK) {
+            int n = Math.min(BLOCK, to - off);
+            erfcParts(x, off, n, s);
+            SimdMath.expInPlace(s, BLOCK, BLOCK + n);
+            int i = 0;
+            for (int upper = S.loopBound(n); i < upper; i += L) {
+                FloatVector v = FloatVector.fromArray(S, x, off + i);
+                phi(v, FloatVector.fromArray(S, s, i), FloatVector.fromArray(S, s, BLOCK + i)).intoArray(out, off + i);
+            }
+            for (; i < n; i++) out[off + i] = phi(x[off + i], s[i], s[BLOCK + i]);
+        }
     }
 
     // ------------------------------------------------------------------ GELU
 
     /** out = x * Phi(x) on [from, to); out may be x. */
     static void geluForward(float[] x, float[] out, int from, int to) {
-        int i = from;
-        for (int upper = from + S.loopBound(to - from); i < upper; i += L) {
-            FloatVector v = FloatVector.fromArray(S, x, i);
-            v.mul(phi(v)).intoArray(out, i);
+        float[] s = SCRATCH.get();
+        for (int off = from; off < to; off += BLOCK) {
+            int n = Math.min(BLOCK, to - off);
+            erfcParts(x, off, n, s);
+            SimdMath.expInPlace(s, BLOCK, BLOCK + n);
+            int i = 0;
+            for (int upper = S.loopBound(n); i < upper; i += L) {
+                FloatVector v = FloatVector.fromArray(S, x, off + i);
+                FloatVector phi = phi(v, FloatVector.fromArray(S, s, i), FloatVector.fromArray(S, s, BLOCK + i));
+                v.mul(phi).intoArray(out, off + i);
+            }
+            for (; i < n; i++) out[off + i] = x[off + i] * phi(x[off + i], s[i], s[BLOCK + i]);
         }
-        for (; i < to; i++) out[i] = x[i] * phi(x[i]);
     }
 
     /** dx = dout * (Phi(x) + x * pdf(x)) on [from, to); dx may be dout. */
     static void geluBackward(float[] x, float[] dout, float[] dx, int from, int to) {
-        int i = from;
-        for (int upper = from + S.loopBound(to - from); i < upper; i += L) {
-            FloatVector v = FloatVector.fromArray(S, x, i);
-            FloatVector pdf = SimdMath.exp(v.mul(v).mul(-0.5f)).mul(INV_SQRT_2PI);
-            FloatVector grad = v.fma(pdf, phi(v));
-            grad.mul(FloatVector.fromArray(S, dout, i)).intoArray(dx, i);
-        }
-        for (; i < to; i++) {
-            float v = x[i];
-            float pdf = SimdMath.exp(v * v * -0.5f) * INV_SQRT_2PI;
-            dx[i] = dout[i] * Math.fma(v, pdf, phi(v));
+        float[] s = SCRATCH.get();
+        for (int off = from; off < to; off += BLOCK) {
+            int n = Math.min(BLOCK, to - off);
+            erfcParts(x, off, n, s);
+            int i = 0;
+            for (int upper = S.loopBound(n); i < upper; i += L) {
+                FloatVector v = FloatVector.fromArray(S, x, off + i);
+                v.mul(v).mul(-0.5f).intoArray(s, 2 * BLOCK + i);
+            }
+            for (; i < n; i++) s[2 * BLOCK + i] = x[off + i] * x[off + i] * -0.5f;
+            SimdMath.expInPlace(s, BLOCK, BLOCK + n);
+            SimdMath.expInPlace(s, 2 * BLOCK, 2 * BLOCK + n);
+            i = 0;
+            for (int upper = S.loopBound(n); i < upper; i += L) {
+                FloatVector v = FloatVector.fromArray(S, x, off + i);
+                FloatVector pdf = FloatVector.fromArray(S, s, 2 * BLOCK + i).mul(INV_SQRT_2PI);
+                FloatVector phi = phi(v, FloatVector.fromArray(S, s, i), FloatVector.fromArray(S, s, BLOCK + i));
+                v.fma(pdf, phi).mul(FloatVector.fromArray(S, dout, off + i)).intoArray(dx, off + i);
+            }
+            for (; i < n; i++) {
+                float v = x[off + i];
+                float pdf = s[2 * BLOCK + i] * INV_SQRT_2PI;
+                dx[off + i] = dout[off + i] * Math.fma(v, pdf, phi(v, s[i], s[BLOCK + i]));
+            }
         }
     }
 

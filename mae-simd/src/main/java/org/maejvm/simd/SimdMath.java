@@ -79,4 +79,18 @@ final class SimdMath {
         p = Math.fma(p, r, 1f);
         return p * Float.intBitsToFloat(((int) k + 127) << 23);
     }
+
+    /**
+     * a[i] = exp(a[i]) on [from, to). Kernels that need exp inside a longer expression call this on a small
+     * scratch block instead of calling {@link #exp(FloatVector)} per vector: in a big loop body C2 often refuses
+     * to inline it (node count, stack use), and an exp that is not inlined boxes every vector it takes and
+     * returns. Here it is the loop's only call and is always inlined.
+     */
+    static void expInPlace(float[] a, int from, int to) {
+        int i = from;
+        for (int upper = from + S.loopBound(to - from); i < upper; i += S.length()) {
+            exp(FloatVector.fromArray(S, a, i)).intoArray(a, i);
+        }
+        for (; i < to; i++) a[i] = exp(a[i]);
+    }
 }
