@@ -1,7 +1,6 @@
 package org.maejvm.simd;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -79,13 +78,8 @@ final class SimdActivations {
         }
     }
 
-    /** Phi(x) from x and its lower tail Phi(-|x|) = t exp(arg) / 2. */
-    private static FloatVector phi(FloatVector x, FloatVector t, FloatVector expArg) {
-        FloatVector tail = t.mul(expArg).mul(0.5f);
-        VectorMask<Float> negative = x.compare(VectorOperators.LT, 0f);
-        return tail.neg().add(1f).blend(tail, negative);
-    }
-
+    /** Phi(x) from x and its lower tail Phi(-|x|) = t exp(arg) / 2 (the loops write this out for vectors: C2
+     *  did not always inline a helper there, and a helper that is not inlined boxes its vectors). */
     private static float phi(float x, float t, float expArg) {
         float tail = t * expArg * 0.5f;
         return x < 0 ? tail : 1f - tail;
@@ -101,7 +95,8 @@ final class SimdActivations {
             int i = 0;
             for (int upper = S.loopBound(n); i < upper; i += L) {
                 FloatVector v = FloatVector.fromArray(S, x, off + i);
-                phi(v, FloatVector.fromArray(S, s, i), FloatVector.fromArray(S, s, BLOCK + i)).intoArray(out, off + i);
+                FloatVector tail = FloatVector.fromArray(S, s, i).mul(FloatVector.fromArray(S, s, BLOCK + i)).mul(0.5f);
+                tail.neg().add(1f).blend(tail, v.compare(VectorOperators.LT, 0f)).intoArray(out, off + i);
             }
             for (; i < n; i++) out[off + i] = phi(x[off + i], s[i], s[BLOCK + i]);
         }
@@ -119,8 +114,8 @@ final class SimdActivations {
             int i = 0;
             for (int upper = S.loopBound(n); i < upper; i += L) {
                 FloatVector v = FloatVector.fromArray(S, x, off + i);
-                FloatVector phi = phi(v, FloatVector.fromArray(S, s, i), FloatVector.fromArray(S, s, BLOCK + i));
-                v.mul(phi).intoArray(out, off + i);
+                FloatVector tail = FloatVector.fromArray(S, s, i).mul(FloatVector.fromArray(S, s, BLOCK + i)).mul(0.5f);
+                v.mul(tail.neg().add(1f).blend(tail, v.compare(VectorOperators.LT, 0f))).intoArray(out, off + i);
             }
             for (; i < n; i++) out[off + i] = x[off + i] * phi(x[off + i], s[i], s[BLOCK + i]);
         }
@@ -144,8 +139,8 @@ final class SimdActivations {
             for (int upper = S.loopBound(n); i < upper; i += L) {
                 FloatVector v = FloatVector.fromArray(S, x, off + i);
                 FloatVector pdf = FloatVector.fromArray(S, s, 2 * BLOCK + i).mul(INV_SQRT_2PI);
-                FloatVector phi = phi(v, FloatVector.fromArray(S, s, i), FloatVector.fromArray(S, s, BLOCK + i));
-                v.fma(pdf, phi).mul(FloatVector.fromArray(S, dout, off + i)).intoArray(dx, off + i);
+                FloatVector tail = FloatVector.fromArray(S, s, i).mul(FloatVector.fromArray(S, s, BLOCK + i)).mul(0.5f);
+                v.fma(pdf, tail.neg().add(1f).blend(tail, v.compare(VectorOperators.LT, 0f))).mul(FloatVector.fromArray(S, dout, off + i)).intoArray(dx, off + i);
             }
             for (; i < n; i++) {
                 float v = x[off + i];

@@ -74,6 +74,31 @@ class BenchCommandTest : FunSpec({
     test("bench without a subcommand names the subcommands") {
         val (code, _, err) = run()
         code shouldBe 2
-        err shouldContain "Missing subcommand: choose one of ops"
+        err shouldContain "Missing subcommand: choose one of ops, train"
+    }
+
+    test("bench train --json prints one line per model with the fields of the issue") {
+        val out = StringWriter()
+        val cli = MaeCli.commandLine()
+        cli.out = PrintWriter(out, true)
+        cli.err = PrintWriter(StringWriter(), true)
+        cli.execute("bench", "train", "--json", "--model", "tiny", "--batch-size", "2", "--threads", "1",
+            "--seconds", "0.01", "--warmup-seconds", "0") shouldBe 0
+        val row = ObjectMapper().readTree(out.toString().trim())
+        for (key in listOf("model", "batch", "threads", "backend", "train_img_s", "fwd_img_s", "peak_rss_mb")) {
+            row.has(key) shouldBe true
+        }
+        row["model"].asText() shouldBe "tiny"
+        row["batch"].asInt() shouldBe 2
+        row["train_img_s"].asDouble() shouldBeGreaterThan 0.0
+    }
+
+    test("bench train names the valid models and comparisons") {
+        val (code, _, err) = run("train", "--model", "huge")
+        code shouldBe 2
+        err shouldContain "unknown model 'huge'; valid: tiny, small, base"
+        val (code2, _, err2) = run("train", "--compare", "tensorflow")
+        code2 shouldBe 2
+        err2 shouldContain "--compare takes 'torch'"
     }
 })
