@@ -146,12 +146,14 @@ public final class EncoderWeights {
     }
 
     private static boolean isPyTorch(Path file) throws IOException {
-        byte[] head = new byte[2];
+        byte[] head = new byte[4];
         try (InputStream in = Files.newInputStream(file)) {
-            int n = in.readNBytes(head, 0, 2);
-            if (n < 2) throw new MalformedWeightsException(file, "a file of " + n + " bytes is not a weights file");
+            int n = in.readNBytes(head, 0, 4);
+            if (n < 4) throw new MalformedWeightsException(file, "a file of " + n + " bytes is not a weights file");
         }
         String name = file.getFileName().toString().toLowerCase(Locale.ROOT);
-        return (head[0] == 'P' && head[1] == 'K') || name.endsWith(".pth") || name.endsWith(".pt");
+        // A zip's local file header is PK 3 4; "PK" alone is also the start of a safetensors header length of
+        // 0x..4B50 bytes (a CAE checkpoint had one).
+        return (head[0] == 'P' && head[1] == 'K' && head[2] == 3 && head[3] == 4) || name.endsWith(".pth") || name.endsWith(".pt");
     }
 }

@@ -51,6 +51,11 @@ public final class ModelFiles {
         if (!Files.isRegularFile(file)) throw new NoSuchFileException(file.toString(), null, "checkpoint not found");
         boolean pth = isZipOrPickle(file);
         Map<String, HostTensor> weights = pth ? PthReader.readStateDict(file) : Safetensors.read(file);
+        if (org.maejvm.model.CaeWeights.isCae(weights)) {
+            throw new IllegalArgumentException(file + " is a CAE checkpoint: its decoder predicts only the masked patches "
+                    + "from regressed latents, which this MAE reconstruction does not draw; its encoder serves the "
+                    + "downstream commands (extract, fine-tuning, probing)");
+        }
         Recorded recorded = pth ? null : recordedConfig(file, Safetensors.readMetadata(file));
         MaeConfig chosen = config != null ? config : recorded != null ? recorded.config() : null;
         if (chosen == null) {
@@ -139,13 +144,15 @@ public final class ModelFiles {
      * (whose first bytes are a header length, so they cannot be told apart from a pickle by content alone).
      */
     static boolean isZipOrPickle(Path file) throws IOException {
-        byte[] head = new byte[2];
+        byte[] head = new byte[4];
         try (InputStream in = Files.newInputStream(file)) {
-            int n = in.readNBytes(head, 0, 2);
-            if (n < 2) throw new MalformedWeightsException(file, "a file of " + n + " bytes is not a checkpoint");
+            int n = in.readNBytes(head, 0, 4);
+            if (n < 4) throw new MalformedWeightsException(file, "a file of " + n + " bytes is not a checkpoint");
         }
         String name = file.getFileName().toString().toLowerCase(java.util.Locale.ROOT);
-        return (head[0] == 'P' && head[1] == 'K') || name.endsWith(".pth") || name.endsWith(".pt");
+        // A zip's local file header is PK 3 4; "PK" alone is also the start of a safetensors header length of
+        // 0x..4B50 bytes (a CAE checkpoint had one).
+        return (head[0] == 'P' && head[1] == 'K' && head[2] == 3 && head[3] == 4) || name.endsWith(".pth") || name.endsWith(".pt");
     }
 
     private static String abbreviate(List<String> names) {
