@@ -76,20 +76,37 @@ public interface EpochSource {
      * full batches (drop-last, as main_pretrain.py's loader).
      */
     static EpochSource inMemory(float[] images, int n, int channels, int height, int width, int batchSize, long seed) {
+        return inMemory(images, n, channels, height, width, batchSize, seed, 0, 1);
+    }
+
+    /**
+     * Rank {@code rank}'s shard of the in-memory images (as {@code DistributedSampler}): the epoch's permutation is
+     * the same on every rank, rank r takes positions {@code r, r + W, ...} of it, each rank cut to
+     * {@code floor(n / W)} images so all ranks run the same number of full batches. Together the ranks' k-th
+     * batches hold exactly the images of the k-th batch of {@code W * batchSize} in one process.
+     */
+    static EpochSource inMemory(float[] images, int n, int channels, int height, int width, int batchSize, long seed,
+                                int rank, int worldSize) {
         int per = channels * height * width;
         if ((long) n * per != images.length) {
             throw new IllegalArgumentException(images.length + " floats are not " + n + " images of [" + channels
                     + ", " + height + ", " + width + "]");
         }
-        if (batchSize < 1 || batchSize > n) {
-            throw new IllegalArgumentException("batch size must be in [1, " + n + " images], got " + batchSize);
+        if (worldSize < 1 || rank < 0 || rank >= worldSize) {
+            throw new IllegalArgumentException("shard needs worldSize >= 1 and 0 <= rank < worldSize, got rank="
+                    + rank + " worldSize=" + worldSize);
         }
-        int steps = n / batchSize;
+        int shardSize = n / worldSize;
+        if (batchSize < 1 || batchSize > shardSize) {
+            throw new IllegalArgumentException("batch size must be in [1, " + shardSize + " images per rank] ("
+                    + n + " images over " + worldSize + " ranks), got " + batchSize);
+        }
+        int steps = shardSize / batchSize;
         return new EpochSource() {
             @Override public int stepsPerEpoch() { return steps; }
 
             @Override public EpochIterator epoch(int epoch) {
-                int[] order = shuffled(n, seed, epoch);
+                int[] order = EpochPlan.shard(shuffled(n, seed, epoch), rank, worldSize);
                 List<Batch> out = new ArrayList<>(steps);
                 for (int s = 0; s < steps; s++) {
                     float[] x = new float[batchSize * per];
