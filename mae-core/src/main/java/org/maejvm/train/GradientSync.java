@@ -22,6 +22,12 @@ public interface GradientSync {
 
     default int worldSize() { return 1; }
 
+    /**
+     * True on every rank when {@code local} is true on any rank: decisions one rank makes alone (a stop request)
+     * must be taken by all, or the others would wait in the next all-reduce forever.
+     */
+    default boolean anyRank(boolean local) { return local; }
+
     /** One process: nothing to average, broadcast or wait for. */
     GradientSync NONE = new GradientSync() {
         @Override public void allReduceMean(ParameterSet params) {}

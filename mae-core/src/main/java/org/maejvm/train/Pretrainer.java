@@ -81,7 +81,20 @@ public final class Pretrainer {
 
     public Pretrainer listener(TrainingListener l) { this.listener = Objects.requireNonNull(l); return this; }
 
-    public Pretrainer gradientSync(GradientSync s) { this.sync = Objects.requireNonNull(s); return this; }
+    /**
+     * Averages gradients across ranks through {@code s}. The config's {@code world_size} must equal the number of
+     * ranks, so the lr rule and the logs use the effective batch (world_size * batch_size * accum_iter).
+     */
+    public Pretrainer gradientSync(GradientSync s) {
+        Objects.requireNonNull(s, "gradientSync");
+        if (s.worldSize() != config.worldSize()) {
+            throw new IllegalArgumentException("the gradient sync has " + s.worldSize() + " ranks but the config says "
+                    + "world_size=" + config.worldSize() + "; set world_size to the number of ranks (the lr rule uses "
+                    + "the effective batch world_size * batch_size * accum_iter)");
+        }
+        this.sync = s;
+        return this;
+    }
 
     public Pretrainer maskingNoise(MaskingNoise n) { this.noise = Objects.requireNonNull(n); return this; }
 
@@ -143,7 +156,7 @@ public final class Pretrainer {
         float lastLoss = Float.NaN;
         try (TrainingLog log = writer ? TrainingLog.open(outputDir, position.globalStep()) : null) {
             while (position.epoch() < config.epochs()) {
-                if (stopRequested.getAsBoolean()) return stop(t0, lastLoss);
+                if (stopNow()) return stop(t0, lastLoss);
                 int epoch = position.epoch();
                 long epochStart = System.nanoTime();
                 double lossSum = 0, lrSum = 0, windowLoss = 0;
@@ -185,7 +198,7 @@ public final class Pretrainer {
                                 save(checkpointName(position));
                             }
                             // At the epoch's end the stop waits until the epoch is closed (log, plot, checkpoint).
-                            if (stopRequested.getAsBoolean() && it.hasNext()) return stop(t0, lastLoss);
+                            if (stopNow() && it.hasNext()) return stop(t0, lastLoss);
                         }
                     }
                 }
@@ -206,6 +219,11 @@ public final class Pretrainer {
             }
         }
         return finish(false, t0, lastLoss);
+    }
+
+    /** A stop request of any rank stops all ranks at the same point. */
+    private boolean stopNow() {
+        return sync.anyRank(stopRequested.getAsBoolean());
     }
 
     /** forward + backward of one micro-batch; returns its loss. */
