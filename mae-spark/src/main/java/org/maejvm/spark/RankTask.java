@@ -2,6 +2,7 @@ package org.maejvm.spark;
 
 import java.io.IOException;
 import java.io.OutputStreamWriter;
+import java.io.Serializable;
 import java.io.UncheckedIOException;
 import java.io.Writer;
 import java.net.InetSocketAddress;
@@ -13,8 +14,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.spark.BarrierTaskContext;
-import org.apache.spark.PartitionEvaluator;
-import org.apache.spark.PartitionEvaluatorFactory;
 import org.apache.spark.SparkEnv;
 import org.maejvm.data.DataLoader;
 import org.maejvm.data.Dataset;
@@ -29,28 +28,29 @@ import org.maejvm.train.Pretrainer;
 import org.maejvm.train.TrainingEvent;
 import org.maejvm.train.TrainingListener;
 import scala.jdk.javaapi.CollectionConverters;
+import scala.runtime.AbstractFunction1;
 
 /**
  * One barrier task = one rank: learn the other tasks' ring addresses once through the barrier context's
  * all-gather, join the TCP ring, train this rank's shard, stream rank 0's events to the driver. On a retried stage
  * attempt every rank resumes from {@code checkpoint-last} in the output folder (which must be shared storage).
  */
-final class RankTask implements PartitionEvaluatorFactory<Integer, String> {
+final class RankTask extends AbstractFunction1<scala.collection.Iterator<Integer>, scala.collection.Iterator<String>>
+        implements Serializable {
     private final SparkJob job;
 
     RankTask(SparkJob job) {
         this.job = job;
     }
 
+    /** Runs this task's rank; the partition's only element is its index, the result rank 0's Finished event. */
     @Override
-    public PartitionEvaluator<Integer, String> createEvaluator() {
-        return (partition, inputs) -> {
-            try {
-                return CollectionConverters.asScala(List.of(runRank()).iterator());
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-        };
+    public scala.collection.Iterator<String> apply(scala.collection.Iterator<Integer> partition) {
+        try {
+            return CollectionConverters.asScala(List.of(runRank()).iterator());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     private String runRank() throws IOException {

@@ -100,7 +100,7 @@ public final class SparkPretraining {
             JavaRDD<Integer> parts = JavaSparkContext.fromSparkContext(sc).parallelize(ranks, workers);
             sc.setJobDescription("MAE pretraining, " + workers + " ranks");
             RDD<String> out = parts.rdd().barrier()
-                    .mapPartitionsWithEvaluator(new RankTask(job), ClassTag$.MODULE$.apply(String.class));
+                    .mapPartitions(new RankTask(job), false, ClassTag$.MODULE$.apply(String.class));
             List<String> results = out.toJavaRDD().collect();
             return (TrainingEvent.Finished) EventCodec.decode(results.get(0));
         }
