@@ -93,7 +93,7 @@ final class RankTask extends AbstractFunction1<scala.collection.Iterator<Integer
             if (retry && last != null && Files.exists(last)) trainer.resume(last);
             else if (job.resume() != null) trainer.resume(Path.of(job.resume()));
             TrainingEvent.Finished f = trainer.run();
-            return EventCodec.encode(f);
+            return rank + " " + EventCodec.encode(f);
         }
     }
 

@@ -101,8 +101,13 @@ public final class SparkPretraining {
             sc.setJobDescription("MAE pretraining, " + workers + " ranks");
             RDD<String> out = parts.rdd().barrier()
                     .mapPartitions(new RankTask(job), false, ClassTag$.MODULE$.apply(String.class));
-            List<String> results = out.toJavaRDD().collect();
-            return (TrainingEvent.Finished) EventCodec.decode(results.get(0));
+            // The shuffle makes the barrier stage a ShuffleMapStage: Spark retries a failed one as a whole, but
+            // aborts the job when a barrier ResultStage fails.
+            List<String> results = out.toJavaRDD().repartition(1).collect();
+            for (String r : results) {
+                if (r.startsWith("0 ")) return (TrainingEvent.Finished) EventCodec.decode(r.substring(2));
+            }
+            throw new IllegalStateException("rank 0 returned no result (got " + results.size() + " results)");
         }
     }
 }
