@@ -72,6 +72,22 @@ public final class TrainingLog implements AutoCloseable {
         write(o);
     }
 
+    /** A fine-tuning / probing epoch line with the official keys (train_*, test_acc1, test_acc5, test_loss). */
+    public void downstreamEpoch(DownstreamTrainer.EpochResult r, long globalStep, long parameters) throws IOException {
+        ObjectNode o = JSON.createObjectNode();
+        o.put("kind", "epoch");
+        o.put("train_lr", r.trainLr());
+        o.put("train_loss", r.trainLoss());
+        o.put("test_loss", r.eval().loss());
+        o.put("test_acc1", 100 * r.eval().top1());
+        o.put("test_acc" + r.eval().k(), 100 * r.eval().topK());
+        o.put("epoch", r.epoch());
+        o.put("global_step", globalStep);
+        o.put("seconds", round(r.seconds()));
+        o.put("n_parameters", parameters);
+        write(o);
+    }
+
     private void write(ObjectNode o) throws IOException {
         out.write(JSON.writeValueAsString(o));
         out.newLine();

@@ -46,6 +46,9 @@ public final class MaeCli implements Callable<Integer> {
             new ReconstructCommand(),
             new ExtractCommand(),
             new DevicesCommand(),
+            new FinetuneCommand(),
+            new LinprobeCommand(),
+            new EvalCommand(),
         };
     }
 

@@ -1,0 +1,92 @@
+package org.maejvm.train
+
+import io.kotest.assertions.throwables.shouldThrow
+import io.kotest.core.spec.style.FunSpec
+import io.kotest.engine.spec.tempdir
+import io.kotest.matchers.doubles.shouldBeGreaterThan
+import io.kotest.matchers.shouldBe
+import io.kotest.matchers.string.shouldContain
+import java.nio.file.Files
+import java.util.SplittableRandom
+import org.maejvm.data.FloatImage
+import org.maejvm.data.InMemoryDataset
+import org.maejvm.data.Normalization
+import org.maejvm.model.MaeConfig
+import org.maejvm.ops.ReferenceBackend
+
+/** 16 x 16 gray images of 4 x 4 patches, width 8, one block. */
+private val TINY = MaeConfig(16, 4, 1, 8, 1, 2, 8, 1, 2, 2.0, false)
+
+/** Two classes a linear probe can tell apart: a bright left half, or a bright right half, plus noise. */
+private fun halves(n: Int, seed: Long): InMemoryDataset {
+    val rng = SplittableRandom(seed)
+    val labels = IntArray(n) { it % 2 }
+    val images = List(n) { i ->
+        FloatImage(FloatArray(256) { p ->
+            val left = (p % 16) < 8
+            val bright = if (labels[i] == 0) left else !left
+            (if (bright) 0.8f else 0.2f) + 0.1f * rng.nextFloat()
+        }, 1, 16, 16)
+    }
+    return InMemoryDataset(images, labels, listOf("left", "right"), Normalization.HALF)
+}
+
+class DownstreamTrainerTest : FunSpec({
+    val be = ReferenceBackend()
+    val train = halves(64, 1)
+    val val_ = halves(32, 2)
+
+    test("a cached linear probe learns two separable classes and writes best/last checkpoints, log, eval.json, CSV") {
+        val dir = tempdir().toPath()
+        val config = DownstreamConfig.linprobe().epochs(6).batchSize(16).warmupEpochs(1.0).blr(1.0)
+            .outputDir(dir.toString()).build()
+        val built = DownstreamTrainer.newClassifier(config, TINY, 2, null, be)
+        val r = DownstreamTrainer(config, built.model(), train, val_, 1.0).run()
+        r.best().top1() shouldBeGreaterThan 0.9
+        for (f in listOf("checkpoint-best.safetensors", "checkpoint-last.safetensors", "log.txt", "eval.json", "confusion.csv")) {
+            Files.exists(dir.resolve(f)) shouldBe true
+        }
+        val lines = Files.readAllLines(dir.resolve("log.txt"))
+        lines.size shouldBe 6
+        lines[0] shouldContain "\"test_acc1\""
+        Files.readAllLines(dir.resolve("confusion.csv"))[0] shouldBe "true\\predicted,left,right"
+        // The best checkpoint rebuilds the classifier: same evaluation.
+        val c = DownstreamCheckpoint.read(dir.resolve("checkpoint-best.safetensors"))
+        c.classNames() shouldBe listOf("left", "right")
+        val again = DownstreamTrainer(config.toBuilder().outputDir(null).build(), c.newModel(be), train, val_, 1.0)
+        again.evaluate().top1() shouldBe r.best().top1()
+    }
+
+    test("fine-tuning 2 epochs equals 1 epoch + resume for 1 more, weight for weight") {
+        val base = DownstreamConfig.finetune().epochs(2).batchSize(16).warmupEpochs(0.5).dropPath(0.1)
+            .mixup(0.8).cutmix(1.0)
+        val d1 = tempdir().toPath()
+        val straight = DownstreamTrainer.newClassifier(base.outputDir(d1.toString()).build(), TINY, 2, null, be).model()
+        DownstreamTrainer(base.outputDir(d1.toString()).build(), straight, train, val_, 1.0).run()
+
+        val d2 = tempdir().toPath()
+        val c1 = base.outputDir(d2.toString()).epochs(2).build()
+        val first = DownstreamTrainer.newClassifier(c1, TINY, 2, null, be).model()
+        val stopAfter = 2 // of the 4 steps of an epoch (64 / 16): a stop mid-epoch
+        var steps = 0
+        val t1 = DownstreamTrainer(c1, first, train, val_, 1.0)
+        t1.listener(object : DownstreamTrainer.Listener {
+            override fun step(epoch: Int, step: Int, loss: Float, lr: Double) { steps++ }
+        }).stopWhen { steps >= stopAfter }.run().stopped() shouldBe true
+        val resumedModel = DownstreamTrainer.newClassifier(c1, TINY, 2, null, be).model()
+        DownstreamTrainer(c1, resumedModel, train, val_, 1.0).resume(d2.resolve(DownstreamTrainer.LAST)).run()
+        val a = straight.parameters().stateDict()
+        val b = resumedModel.parameters().stateDict()
+        a.keys shouldBe b.keys
+        for (k in a.keys) (k to a[k]!!.data.toList()) shouldBe (k to b[k]!!.data.toList())
+    }
+
+    test("bad settings are refused with every problem named") {
+        shouldThrow<IllegalArgumentException> {
+            DownstreamConfig.finetune().epochs(0).batchSize(15).mixup(0.8).build()
+        }.message shouldBe "bad downstream config: epochs must be >= 1, got 0; Mixup/CutMix need an even batch_size, got 15"
+        shouldThrow<java.nio.file.NoSuchFileException> {
+            DownstreamCheckpoint.read(tempdir().toPath().resolve("none.safetensors"))
+        }
+    }
+})
