@@ -60,11 +60,13 @@ public record DownstreamConfig(
     }
 
     /**
-     * main_linprobe.py: blr 0.1, weight decay 0, LARS, cls token, no smoothing or mixing, min lr 0; batch 256
-     * instead of 16384 (lr scales with it), 30 epochs with 3 warmup epochs instead of 90 / 10, cached features.
+     * main_linprobe.py: weight decay 0, LARS, cls token, no smoothing or mixing, min lr 0, and its effective lr 6.4
+     * (blr 0.1 x batch 16384 / 256) kept as the absolute lr: LARS scales each weight update to 0.001 x lr x |w|, so
+     * the lr, not the batch, sets how far the head moves per step, and blr x 256 / 256 = 0.1 would barely move it.
+     * Batch 256 instead of 16384, 20 epochs with 3 warmup epochs instead of 90 / 10, cached features.
      */
     public static Builder linprobe() {
-        return new Builder(new DownstreamConfig(Mode.LINPROBE, 30, 256, 0.1, null, 0, 3, 0, 1.0, 0, 0, 0, 0, 1.0, 0.5,
+        return new Builder(new DownstreamConfig(Mode.LINPROBE, 20, 256, 0.1, 6.4, 0, 3, 0, 1.0, 0, 0, 0, 0, 1.0, 0.5,
                 null, 0, false, true, null, 0, null));
     }
 
