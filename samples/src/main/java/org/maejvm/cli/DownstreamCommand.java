@@ -79,12 +79,16 @@ abstract class DownstreamCommand implements java.util.concurrent.Callable<Intege
         DownstreamCheckpoint resumed = resume == null ? null : DownstreamCheckpoint.read(resume);
         DownstreamConfig config = buildConfig(resumed);
         try (Backend be = Backends.create(backend, threads)) {
-            MaeConfig encoder = encoderConfig();
+            // Resuming rebuilds the checkpoint's own classifier; otherwise the encoder of --checkpoint / --model.
+            MaeConfig encoder = resumed == null ? encoderConfig() : null;
+            int channels = resumed != null ? resumed.classifier().inChans() : encoder.inChans();
+            int imgSize = resumed != null ? resumed.classifier().imgSize() : encoder.imgSize();
             DataChoice choice = new DataChoice(data, DataChoice.Split.TRAIN);
-            Dataset train = choice.open(encoder.inChans(), limit);
-            Dataset val = new DataChoice(data, DataChoice.Split.VAL).open(encoder.inChans(), valLimit);
-            DownstreamTrainer.Built built = DownstreamTrainer.newClassifier(config, encoder, train.numClasses(),
-                    resumed == null ? checkpoint : null, be);
+            Dataset train = choice.open(channels, limit);
+            Dataset val = new DataChoice(data, DataChoice.Split.VAL).open(channels, valLimit);
+            DownstreamTrainer.Built built = resumed != null
+                    ? new DownstreamTrainer.Built(new org.maejvm.model.VitClassifier(resumed.classifier(), be, config.seed()), null)
+                    : DownstreamTrainer.newClassifier(config, encoder, train.numClasses(), checkpoint, be);
             if (built.report() != null) {
                 out.println("encoder from " + checkpoint + ": " + built.report().loaded().size() + " tensors loaded"
                         + (built.report().missing().isEmpty() ? "" : "; newly initialised " + built.report().missing())
@@ -93,7 +97,7 @@ abstract class DownstreamCommand implements java.util.concurrent.Callable<Intege
                 out.println("no --checkpoint: the encoder is randomly initialised (official MAE init), a baseline");
             }
             DownstreamTrainer trainer = new DownstreamTrainer(config, built.model(), train, val,
-                    choice.cropPct(cropPct, encoder.imgSize()));
+                    choice.cropPct(cropPct, imgSize));
             if (resume != null) trainer.resume(resume);
             out.printf(Locale.ROOT, "%s on %,d images (%d classes), evaluating on %,d; %d epochs, batch %d, lr %.3g, "
                             + "%s backend -> %s%n", mode() == DownstreamConfig.Mode.FINETUNE ? "fine-tuning" : "linear probing",
