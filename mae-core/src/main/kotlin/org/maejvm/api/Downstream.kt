@@ -95,5 +95,8 @@ object Downstream {
         model: BatchLogits,
         classNames: List<String> = loader.dataset.classNames(),
         onProgress: IntConsumer? = null,
-    ): EvalResult = runBlocking { evaluate(loader, model, classNames) { onProgress?.accept(it) } }
+    ): EvalResult = runBlocking {
+        // Qualified: inside this object a bare evaluate(...) would resolve to this method itself.
+        org.maejvm.api.evaluate(loader, model, classNames) { onProgress?.accept(it) }
+    }
 }
