@@ -125,25 +125,30 @@ abstract class DownstreamCommand implements java.util.concurrent.Callable<Intege
         }, "mae-downstream-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
         Console console = new Console(out, progress);
-        DownstreamTrainer.Result r;
         try {
-            r = trainer.listener(console).stopWhen(stop::get).run();
+            DownstreamTrainer.Result r;
+            try {
+                r = trainer.listener(console).stopWhen(stop::get).run();
+            } finally {
+                console.close();
+            }
+            if (r.stopped() && outputDir != null) {
+                out.println("stopped at " + trainer.position() + "; continue with --resume "
+                        + Path.of(outputDir).resolve(DownstreamTrainer.LAST));
+            }
+            if (r.best() != null) {
+                out.printf(Locale.ROOT, "best epoch %d: %s; checkpoint %s%n", r.bestEpoch() + 1, r.best().summary(),
+                        r.bestCheckpoint());
+            }
         } finally {
-            console.close();
+            out.flush();
+            // Only now may an interrupted JVM exit: the checkpoint and the summary are out.
             finished.countDown();
             try {
                 Runtime.getRuntime().removeShutdownHook(hook);
             } catch (IllegalStateException shuttingDown) {
-                // the hook is running and waits for us
+                // the hook is running and has been waiting for us
             }
-        }
-        if (r.stopped() && outputDir != null) {
-            out.println("stopped at " + trainer.position() + "; continue with --resume "
-                    + Path.of(outputDir).resolve(DownstreamTrainer.LAST));
-        }
-        if (r.best() != null) {
-            out.printf(Locale.ROOT, "best epoch %d: %s; checkpoint %s%n", r.bestEpoch() + 1, r.best().summary(),
-                    r.bestCheckpoint());
         }
         out.flush();
         return 0;
