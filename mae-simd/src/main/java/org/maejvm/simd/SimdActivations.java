@@ -87,25 +87,18 @@ final class SimdActivations {
 
     /** out = Phi(x) on [from, to), the normal CDF on its own (for tests of its accuracy). */
     static void phi(float[] x, float[] out, int from, int to) {
-        float[] s = SCRATCH.get();
-        for (int off = from; off < to; off += BLOCK) {
-            int n = Math.min(BLOCK, to - off);
-            erfcParts(x, off, n, s);
-            SimdMath.expInPlace(s, BLOCK, BLOCK + n);
-            int i = 0;
-            for (int upper = S.loopBound(n); i < upper; i += L) {
-                FloatVector v = FloatVector.fromArray(S, x, off + i);
-                FloatVector tail = FloatVector.fromArray(S, s, i).mul(FloatVector.fromArray(S, s, BLOCK + i)).mul(0.5f);
-                tail.neg().add(1f).blend(tail, v.compare(VectorOperators.LT, 0f)).intoArray(out, off + i);
-            }
-            for (; i < n; i++) out[off + i] = phi(x[off + i], s[i], s[BLOCK + i]);
-        }
+        phiTimes(x, out, from, to, false);
     }
 
     // ------------------------------------------------------------------ GELU
 
     /** out = x * Phi(x) on [from, to); out may be x. */
     static void geluForward(float[] x, float[] out, int from, int to) {
+        phiTimes(x, out, from, to, true);
+    }
+
+    /** out = Phi(x), times x when {@code timesX} (GELU), on [from, to); out may be x. */
+    private static void phiTimes(float[] x, float[] out, int from, int to, boolean timesX) {
         float[] s = SCRATCH.get();
         for (int off = from; off < to; off += BLOCK) {
             int n = Math.min(BLOCK, to - off);
@@ -115,9 +108,15 @@ final class SimdActivations {
             for (int upper = S.loopBound(n); i < upper; i += L) {
                 FloatVector v = FloatVector.fromArray(S, x, off + i);
                 FloatVector tail = FloatVector.fromArray(S, s, i).mul(FloatVector.fromArray(S, s, BLOCK + i)).mul(0.5f);
-                v.mul(tail.neg().add(1f).blend(tail, v.compare(VectorOperators.LT, 0f))).intoArray(out, off + i);
+                FloatVector phi = tail.neg().add(1f).blend(tail, v.compare(VectorOperators.LT, 0f));
+                // two stores rather than a vector picked by ?:, which C2 may box where the branches merge
+                if (timesX) v.mul(phi).intoArray(out, off + i);
+                else phi.intoArray(out, off + i);
             }
-            for (; i < n; i++) out[off + i] = x[off + i] * phi(x[off + i], s[i], s[BLOCK + i]);
+            for (; i < n; i++) {
+                float phi = phi(x[off + i], s[i], s[BLOCK + i]);
+                out[off + i] = timesX ? x[off + i] * phi : phi;
+            }
         }
     }
 
