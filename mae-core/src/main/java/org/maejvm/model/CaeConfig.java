@@ -1,6 +1,5 @@
 package org.maejvm.model;
 
-import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import java.util.ArrayList;
 import java.util.List;
@@ -23,7 +22,6 @@ import java.util.Locale;
  *                                    pretraining config's norm_pix_loss); the paper's DALL-E tokens need tokenizer
  *                                    weights and are not built in
  */
-@JsonIgnoreProperties(ignoreUnknown = true)
 public record CaeConfig(
         @JsonProperty("regressor_depth") int regressorDepth,
         @JsonProperty("decoder_depth") int decoderDepth,

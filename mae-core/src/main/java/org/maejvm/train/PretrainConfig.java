@@ -194,7 +194,7 @@ public record PretrainConfig(
             PretrainConfig parsed = StrictJson.MAPPER.readValue(json, PretrainConfig.class);
             if (parsed == null) throw new IllegalArgumentException("pretraining config JSON is empty (null)");
             com.fasterxml.jackson.databind.JsonNode tree = StrictJson.MAPPER.readTree(json);
-            String badNull = StrictJson.explicitNull(tree, NULLABLE, java.util.Set.of("model"));
+            String badNull = StrictJson.explicitNull(tree, NULLABLE, java.util.Set.of("model", "cae"));
             if (badNull != null) throw new IllegalArgumentException("pretraining config: " + badNull);
             return parsed.withDefaultsFrom(tree);
         } catch (JsonProcessingException e) {

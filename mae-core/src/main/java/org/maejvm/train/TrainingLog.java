@@ -102,7 +102,7 @@ public final class TrainingLog implements AutoCloseable {
     /** The step lines of a log file, in order (lines that do not parse are skipped). */
     public static List<StepRecord> readSteps(Path file) throws IOException {
         List<StepRecord> out = new ArrayList<>();
-        for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
+        for (String line : lines(file)) {
             JsonNode n = parse(line);
             if (n != null && "step".equals(n.path("kind").asText())) {
                 out.add(new StepRecord(n.path("global_step").asLong(), n.path("loss").asDouble(), n.path("lr").asDouble()));
@@ -112,7 +112,7 @@ public final class TrainingLog implements AutoCloseable {
     }
 
     private static void truncateAfter(Path file, long keepUpTo) throws IOException {
-        List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+        List<String> lines = lines(file);
         List<String> kept = new ArrayList<>();
         for (String line : lines) {
             JsonNode n = parse(line);
@@ -122,6 +122,16 @@ public final class TrainingLog implements AutoCloseable {
         AtomicFiles.write(file, o -> {
             for (String line : kept) o.write((line + "\n").getBytes(StandardCharsets.UTF_8));
         });
+    }
+
+    /** The log's lines; a log that is not UTF-8 text (not one we wrote) is refused, naming the file. */
+    private static List<String> lines(Path file) throws IOException {
+        try {
+            return Files.readAllLines(file, StandardCharsets.UTF_8);
+        } catch (java.nio.charset.CharacterCodingException e) {
+            throw new org.maejvm.io.MalformedFileException(file, "the training log is not UTF-8 text; move it away "
+                    + "or delete it to start a new log", e);
+        }
     }
 
     private static JsonNode parse(String line) {

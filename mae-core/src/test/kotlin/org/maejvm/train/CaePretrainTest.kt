@@ -72,6 +72,15 @@ class CaePretrainTest : FunSpec({
         for (p in plans) p.idsKeep().toList() shouldBe List(4) { listOf(0, 2, 8, 10) }.flatten()
     }
 
+    test("a CAE section with an unknown or null field is refused, naming the field") {
+        shouldThrow<IllegalArgumentException> {
+            PretrainConfig.fromJson("""{"method": "cae", "cae": {"regresor_depth": 2}}""")
+        }.message shouldContain "unknown field 'cae.regresor_depth'"
+        shouldThrow<IllegalArgumentException> {
+            PretrainConfig.fromJson("""{"method": "cae", "cae": {"regressor_depth": null}}""")
+        }.message shouldContain "field 'cae.regressor_depth' must not be null"
+    }
+
     test("config: method, mask strategy and CAE settings validate with clear messages and survive JSON") {
         val c = cae(null).toBuilder().maskStrategy("focus:weight=2").build().validate()
         val back = PretrainConfig.fromJson(c.toJson())
