@@ -88,9 +88,9 @@ class SparkPretrainingTest : FunSpec({
     }
 
     // Separate executor JVMs (a Spark master, two workers and their executors, all started by this test): about
-    // a minute or more on a small machine, so it runs only with -Dmaejvm.spark.localCluster=true.
+    // 15 s on an idle 2-core machine, minutes on a loaded one; -Dmaejvm.spark.localCluster=false skips it.
     test("local-cluster[2,1,1024]: ranks in separate executor processes train over TCP")
-        .config(enabled = System.getProperty("maejvm.spark.localCluster") == "true", timeout = 8.minutes) {
+        .config(enabled = System.getProperty("maejvm.spark.localCluster") != "false", timeout = 8.minutes) {
         val out = tempdir().toPath()
         Files.createDirectories(Path.of(System.getenv("SPARK_HOME") ?: error("SPARK_HOME is not set (surefire sets it)"), "jars"))
         val cp = System.getProperty("surefire.test.class.path") ?: System.getProperty("java.class.path")
