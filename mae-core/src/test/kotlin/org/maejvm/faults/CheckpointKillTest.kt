@@ -35,8 +35,14 @@ internal class Child(command: List<String>) {
 
     init {
         Thread {
-            process.inputStream.bufferedReader().forEachLine { lines.add(it) }
-            lines.add(EOF)
+            try {
+                process.inputStream.bufferedReader().forEachLine { lines.add(it) }
+            } catch (e: java.io.IOException) {
+                // a killed child's pipe can be closed under a pending read when the JDK reaps the process
+                // ("Stream closed"): that is the end of its output too, and must not leave the test waiting
+            } finally {
+                lines.add(EOF)
+            }
         }.apply { isDaemon = true }.start()
     }
 
