@@ -1,12 +1,10 @@
 package org.maejvm.eval;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import org.maejvm.io.MalformedWeightsException;
 import org.maejvm.io.PthReader;
@@ -64,12 +62,7 @@ public final class EncoderFiles {
 
     /** PyTorch files are zip archives (or legacy pickles named .pth/.pt); anything else is read as safetensors. */
     static boolean isPyTorch(Path file) throws IOException {
-        byte[] head = new byte[2];
-        try (InputStream in = Files.newInputStream(file)) {
-            if (in.readNBytes(head, 0, 2) < 2) throw new MalformedWeightsException(file, "too short for a checkpoint");
-        }
-        String n = file.getFileName().toString().toLowerCase(Locale.ROOT);
-        return (head[0] == 'P' && head[1] == 'K') || n.endsWith(".pth") || n.endsWith(".pt");
+        return ModelFiles.isZipOrPickle(file);
     }
 
     private static String abbreviate(List<String> names) {

@@ -143,7 +143,7 @@ public final class ModelFiles {
      * PyTorch files are zip archives, or legacy pickles named .pth/.pt; anything else is read as safetensors
      * (whose first bytes are a header length, so they cannot be told apart from a pickle by content alone).
      */
-    static boolean isZipOrPickle(Path file) throws IOException {
+    public static boolean isZipOrPickle(Path file) throws IOException {
         byte[] head = new byte[4];
         try (InputStream in = Files.newInputStream(file)) {
             int n = in.readNBytes(head, 0, 4);

@@ -25,6 +25,7 @@ class WeightsSniffTest : FunSpec({
         headerLength() shouldBe 0x4B50L
         Files.readAllBytes(file).copyOfRange(0, 2).toList() shouldBe listOf('P'.code.toByte(), 'K'.code.toByte())
         EncoderWeights.read(file).getValue("w").data.toList() shouldBe listOf(1f, 2f)
+        ModelFiles.isZipOrPickle(file) shouldBe false   // the one sniffer reconstruct, extract and eval use
     }
 
     test("reconstruct refuses a CAE checkpoint with a reason instead of a missing-tensor list") {
