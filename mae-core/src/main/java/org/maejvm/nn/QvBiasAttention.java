@@ -1,7 +1,5 @@
 package org.maejvm.nn;
 
-import org.maejvm.ops.AttentionShape;
-import org.maejvm.ops.RowView;
 import org.maejvm.tensor.Tensor;
 
 /**
@@ -11,20 +9,16 @@ import org.maejvm.tensor.Tensor;
  * Input and output [B, T, C].
  */
 public final class QvBiasAttention extends Layer {
-    private final int dim, heads;
+    private final int dim;
     private final Parameter qBias, vBias;
     private final Linear qkv, proj;
     private final Tensor packedBias, dPackedBias, dPart;
-    private Tensor attnOut, lse, dqkv;
-    private AttentionShape shape;
+    private final PackedSelfAttention core;
 
     public QvBiasAttention(ParameterSet params, String prefix, int dim, int heads) {
         super(params.backend());
-        if (heads <= 0 || dim % heads != 0) {
-            throw new IllegalArgumentException("attention width " + dim + " is not divisible by " + heads + " heads");
-        }
+        this.core = new PackedSelfAttention(backend, dim, heads);   // checks dim and heads before anything registers
         this.dim = dim;
-        this.heads = heads;
         // Official registration order: q_bias, v_bias (the module's own), then qkv, proj.
         qBias = params.add(join(prefix, "q_bias"), true, dim);
         vBias = params.add(join(prefix, "v_bias"), true, dim);
@@ -39,25 +33,17 @@ public final class QvBiasAttention extends Layer {
         if (x.rank() != 3 || x.dim(2) != dim) {
             throw new IllegalArgumentException("attention(" + dim + ") needs [B, T, " + dim + "], got " + x);
         }
-        int b = x.dim(0), t = x.dim(1);
-        shape = AttentionShape.self(b, heads, t, dim / heads);
         Tensor packed = qkv.forward(x);
         // The official cat((q_bias, zeros, v_bias)) added to the packed [q | k | v] rows.
         backend.copy(qBias.value(), 0, packedBias, 0, dim);
         backend.copy(vBias.value(), 0, packedBias, 2 * dim, dim);
         backend.addBias(packed, packedBias);
-        attnOut = ensure(attnOut, b, t, dim);
-        lse = ensure(lse, b, heads, t);
-        backend.attentionForward(shape, view(packed, 0), view(packed, dim), view(packed, 2 * dim), RowView.of(attnOut), lse);
-        return proj.forward(attnOut);
+        return proj.forward(core.forward(packed));
     }
 
     public Tensor backward(Tensor dy) {
         Tensor dAttn = proj.backward(dy);
-        Tensor packed = qkv.lastOutput();
-        dqkv = ensure(dqkv, packed.shape());
-        backend.attentionBackward(shape, view(packed, 0), view(packed, dim), view(packed, 2 * dim), RowView.of(attnOut),
-                RowView.of(dAttn), lse, view(dqkv, 0), view(dqkv, dim), view(dqkv, 2 * dim));
+        Tensor dqkv = core.backward(qkv.lastOutput(), dAttn);
         backend.fill(dPackedBias, 0f);
         backend.biasGrad(dqkv, dPackedBias);
         accumulatePart(0, qBias);
@@ -68,9 +54,5 @@ public final class QvBiasAttention extends Layer {
     private void accumulatePart(int offset, Parameter bias) {
         backend.copy(dPackedBias, offset, dPart, 0, dim);
         backend.axpy(1f, dPart, bias.grad());
-    }
-
-    private RowView view(Tensor packed, int offset) {
-        return new RowView(packed, offset, 3 * dim);
     }
 }
