@@ -25,6 +25,42 @@ public final class Measure {
      * its warm-up call, so a slow kernel costs two calls rather than minutes.
      */
     public static Timing time(Runnable body, double measureSeconds, double warmupSeconds) {
+        long last = warmUp(body, measureSeconds, warmupSeconds);
+        Plan plan = Plan.of(last, measureSeconds);
+        double[] perCall = new double[plan.samples];
+        for (int s = 0; s < plan.samples; s++) perCall[s] = sample(body, plan.reps);
+        return summarise(perCall, plan);
+    }
+
+    /** Both timings of {@link #timePair}. */
+    public record Pair(Timing first, Timing second) {
+        /** How much faster first is than second: second's best time over first's. */
+        public double speedup() { return second.bestNanos() / first.bestNanos(); }
+    }
+
+    /**
+     * Times two implementations of the same work side by side: both are warmed up, then their samples alternate
+     * (first, second, first, ...), so a change in machine load (a shared VM) hits both alike and their ratio stays
+     * meaningful. {@code afterSecond} runs after each sample of the second, untimed (e.g. {@link #quiesce()} to
+     * let OpenBLAS workers stop spinning before the next sample of the first).
+     */
+    public static Pair timePair(Runnable first, Runnable second, Runnable afterSecond,
+                                double measureSeconds, double warmupSeconds) {
+        Plan p1 = Plan.of(warmUp(first, measureSeconds, warmupSeconds), measureSeconds);
+        Plan p2 = Plan.of(warmUp(second, measureSeconds, warmupSeconds), measureSeconds);
+        afterSecond.run();
+        int samples = Math.max(p1.samples, p2.samples);
+        double[] t1 = new double[samples], t2 = new double[samples];
+        for (int s = 0; s < samples; s++) {
+            t1[s] = sample(first, p1.reps);
+            t2[s] = sample(second, p2.reps);
+            afterSecond.run();
+        }
+        return new Pair(summarise(t1, p1), summarise(t2, p2));
+    }
+
+    /** Calls the body until the JIT has compiled it; returns the duration of the last call. */
+    private static long warmUp(Runnable body, double measureSeconds, double warmupSeconds) {
         long start = System.nanoTime();
         long warmupEnd = start + (long) (warmupSeconds * 1e9);
         // Vector-API code runs orders of magnitude slower until C2 has compiled it: besides the time, warm up
@@ -40,18 +76,30 @@ public final class Measure {
             calls++;
         } while (System.nanoTime() < warmupEnd
                 || (calls < MIN_WARMUP_CALLS && last < measureSeconds * 1e9 && System.nanoTime() < hardEnd));
+        return last;
+    }
 
-        double totalNanos = measureSeconds * 1e9, sampleNanos = totalNanos / SAMPLES;
-        int samples = last >= totalNanos ? 1 : (int) Math.min(SAMPLES, Math.max(2, Math.round(totalNanos / last)));
-        int reps = (int) Math.max(1, Math.round(sampleNanos / Math.max(1, last)));
-        double[] perCall = new double[samples];
-        for (int s = 0; s < samples; s++) {
-            long t0 = System.nanoTime();
-            for (int r = 0; r < reps; r++) body.run();
-            perCall[s] = (double) (System.nanoTime() - t0) / reps;
+    /** How many samples of how many back-to-back calls fill the measurement, given one call's duration. */
+    private record Plan(int samples, int reps) {
+        static Plan of(long lastCallNanos, double measureSeconds) {
+            double totalNanos = measureSeconds * 1e9, sampleNanos = totalNanos / SAMPLES;
+            int samples = lastCallNanos >= totalNanos ? 1
+                    : (int) Math.min(SAMPLES, Math.max(2, Math.round(totalNanos / lastCallNanos)));
+            int reps = (int) Math.max(1, Math.round(sampleNanos / Math.max(1, lastCallNanos)));
+            return new Plan(samples, reps);
         }
+    }
+
+    /** Nanoseconds per call over reps back-to-back calls. */
+    private static double sample(Runnable body, int reps) {
+        long t0 = System.nanoTime();
+        for (int r = 0; r < reps; r++) body.run();
+        return (double) (System.nanoTime() - t0) / reps;
+    }
+
+    private static Timing summarise(double[] perCall, Plan plan) {
         Arrays.sort(perCall);
-        return new Timing(perCall[0], perCall[samples / 2], samples * reps);
+        return new Timing(perCall[0], perCall[perCall.length / 2], perCall.length * plan.reps);
     }
 
     /**

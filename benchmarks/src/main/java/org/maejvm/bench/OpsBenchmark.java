@@ -84,7 +84,8 @@ public final class OpsBenchmark {
         int threads = options.threads();
         info.println("# " + machine());
         info.println("# threads: " + threads + " (reference backend: 1); sizes: " + options.size().name().toLowerCase(Locale.ROOT)
-                + "; timing: best of " + Measure.SAMPLES + " samples over ~" + options.measureSeconds() + " s after warm-up");
+                + "; timing: best of " + Measure.SAMPLES + " samples over ~" + options.measureSeconds() + " s after warm-up"
+                + " (GEMM alternates its samples with OpenBLAS's)");
 
         boolean wantGemm = selected("gemm");
         OpenBlasSelector.Selection blas = wantGemm && options.backends().contains("simd")
@@ -151,29 +152,32 @@ public final class OpsBenchmark {
                 null, null, null);
     }
 
-    /** Times the backend's GEMM, then OpenBLAS on the same operands, and compares their results. */
+    /**
+     * Times the backend's GEMM and OpenBLAS on the same operands, their samples alternating so that a change of
+     * load on the machine hits both alike, and compares their results.
+     */
     private Result gemm(Backend b, GemmCase c, Sgemm blas) {
         int m = c.m(), n = c.n(), k = c.k();
         int aSize = m * k, bSize = k * n;
         float[] hostA = OpCases.randomFloats(aSize, 11), hostB = OpCases.randomFloats(bSize, 12);
         Tensor ta = b.fromHost(hostA, aSize), tb = b.fromHost(hostB, bSize), tc = b.zeros(m * n);
         Runnable body = () -> b.gemm(c.transA(), c.transB(), m, n, k, 1f, ta, 0, c.lda(), tb, 0, c.ldb(), 0f, tc, 0, n);
-        Measure.Timing t = Measure.time(body, options.measureSeconds(), options.measureSeconds() / 2);
-        double gflops = c.flops() / t.bestNanos();
         if (blas == null) {
-            return new Result("gemm", c.shape(), b.name(), b.threads(), t, gflops, null, null, null, null);
+            Measure.Timing t = Measure.time(body, options.measureSeconds(), options.measureSeconds() / 2);
+            return new Result("gemm", c.shape(), b.name(), b.threads(), t, c.flops() / t.bestNanos(), null, null,
+                    null, null);
         }
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment sa = arena.allocateFrom(ValueLayout.JAVA_FLOAT, hostA);
             MemorySegment sb = arena.allocateFrom(ValueLayout.JAVA_FLOAT, hostB);
             MemorySegment sc = arena.allocate(ValueLayout.JAVA_FLOAT, (long) m * n);
-            Measure.Timing bt = Measure.time(
+            Measure.Pair pair = Measure.timePair(body,
                     () -> blas.sgemm(c.transA(), c.transB(), m, n, k, 1f, sa, c.lda(), sb, c.ldb(), 0f, sc, n),
-                    options.measureSeconds(), options.measureSeconds() / 2);
-            Measure.quiesce();
+                    Measure::quiesce, options.measureSeconds(), options.measureSeconds() / 2);
+            Measure.Timing t = pair.first();
             double err = relativeError(b.toHost(tc), sc.toArray(ValueLayout.JAVA_FLOAT));
-            return new Result("gemm", c.shape(), b.name(), b.threads(), t, gflops, null, c.flops() / bt.bestNanos(),
-                    blas.name(), err);
+            return new Result("gemm", c.shape(), b.name(), b.threads(), t, c.flops() / t.bestNanos(), null,
+                    c.flops() / pair.second().bestNanos(), blas.name(), err);
         }
     }
 
