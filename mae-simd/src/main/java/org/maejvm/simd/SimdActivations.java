@@ -173,19 +173,9 @@ final class SimdActivations {
 
     /** out[j] = exp(a[j] - shift) for n elements; returns their sum. out may alias a. */
     static float expShifted(float[] a, int aOff, float[] out, int outOff, int n, float shift) {
-        FloatVector acc = FloatVector.zero(S);
-        int j = 0;
-        for (int upper = S.loopBound(n); j < upper; j += L) {
-            FloatVector e = SimdMath.exp(FloatVector.fromArray(S, a, aOff + j).sub(shift));
-            e.intoArray(out, outOff + j);
-            acc = acc.add(e);
-        }
-        float s = SimdMath.sumLanes(acc);
-        for (; j < n; j++) {
-            float e = SimdMath.exp(a[aOff + j] - shift);
-            out[outOff + j] = e;
-            s += e;
-        }
-        return s;
+        if (out != a || outOff != aOff) System.arraycopy(a, aOff, out, outOff, n);
+        SimdMath.scaleShift(out, outOff, outOff + n, 1f, shift);
+        SimdMath.expInPlace(out, outOff, outOff + n);
+        return SimdMath.sum(out, outOff, outOff + n);
     }
 }

@@ -174,17 +174,13 @@ final class SimdAttention {
 
     /** In one row: p = exp(scale * p - lse); dp = p * (dp - di), the score gradient without its scale. */
     private static void probabilitiesAndScoreGrad(float[] p, float[] dp, int off, int tk, float scale, float lse, float di) {
+        SimdMath.scaleShift(p, off, off + tk, scale, lse);
+        SimdMath.expInPlace(p, off, off + tk);
         int j = 0;
         for (int upper = S.loopBound(tk); j < upper; j += L) {
-            FloatVector pv = SimdMath.exp(FloatVector.fromArray(S, p, off + j).mul(scale).sub(lse));
-            pv.intoArray(p, off + j);
-            FloatVector.fromArray(S, dp, off + j).sub(di).mul(pv).intoArray(dp, off + j);
+            FloatVector.fromArray(S, dp, off + j).sub(di).mul(FloatVector.fromArray(S, p, off + j)).intoArray(dp, off + j);
         }
-        for (; j < tk; j++) {
-            float pv = SimdMath.exp(p[off + j] * scale - lse);
-            p[off + j] = pv;
-            dp[off + j] = pv * (dp[off + j] - di);
-        }
+        for (; j < tk; j++) dp[off + j] = p[off + j] * (dp[off + j] - di);
     }
 
     // ------------------------------------------------------------------ packing
@@ -263,14 +259,26 @@ final class SimdAttention {
             c30 = x.fma(b0v, c30);
             c31 = x.fma(b1v, c31);
         }
-        put(c, c0, c00, accumulate);
-        put(c, c0 + L, c01, accumulate);
-        put(c, c0 + ldc, c10, accumulate);
-        put(c, c0 + ldc + L, c11, accumulate);
-        put(c, c0 + 2 * ldc, c20, accumulate);
-        put(c, c0 + 2 * ldc + L, c21, accumulate);
-        put(c, c0 + 3 * ldc, c30, accumulate);
-        put(c, c0 + 3 * ldc + L, c31, accumulate);
+        // No store helper taking the accumulators: one that C2 does not inline boxes them (see GemmKernel).
+        int c1 = c0 + ldc, c2 = c0 + 2 * ldc, c3 = c0 + 3 * ldc;
+        if (accumulate) {
+            c00 = c00.add(FloatVector.fromArray(S, c, c0));
+            c01 = c01.add(FloatVector.fromArray(S, c, c0 + L));
+            c10 = c10.add(FloatVector.fromArray(S, c, c1));
+            c11 = c11.add(FloatVector.fromArray(S, c, c1 + L));
+            c20 = c20.add(FloatVector.fromArray(S, c, c2));
+            c21 = c21.add(FloatVector.fromArray(S, c, c2 + L));
+            c30 = c30.add(FloatVector.fromArray(S, c, c3));
+            c31 = c31.add(FloatVector.fromArray(S, c, c3 + L));
+        }
+        c00.intoArray(c, c0);
+        c01.intoArray(c, c0 + L);
+        c10.intoArray(c, c1);
+        c11.intoArray(c, c1 + L);
+        c20.intoArray(c, c2);
+        c21.intoArray(c, c2 + L);
+        c30.intoArray(c, c3);
+        c31.intoArray(c, c3 + L);
     }
 
     private static void tile4x1(int k, float[] a, int a0, int ars, int acs, float[] b, int b0, int ldb,
@@ -284,10 +292,17 @@ final class SimdAttention {
             c2v = FloatVector.broadcast(S, a[ao + 2 * ars]).fma(bv, c2v);
             c3v = FloatVector.broadcast(S, a[ao + 3 * ars]).fma(bv, c3v);
         }
-        put(c, c0, c0v, accumulate);
-        put(c, c0 + ldc, c1v, accumulate);
-        put(c, c0 + 2 * ldc, c2v, accumulate);
-        put(c, c0 + 3 * ldc, c3v, accumulate);
+        int c1 = c0 + ldc, c2 = c0 + 2 * ldc, c3 = c0 + 3 * ldc;
+        if (accumulate) {
+            c0v = c0v.add(FloatVector.fromArray(S, c, c0));
+            c1v = c1v.add(FloatVector.fromArray(S, c, c1));
+            c2v = c2v.add(FloatVector.fromArray(S, c, c2));
+            c3v = c3v.add(FloatVector.fromArray(S, c, c3));
+        }
+        c0v.intoArray(c, c0);
+        c1v.intoArray(c, c1);
+        c2v.intoArray(c, c2);
+        c3v.intoArray(c, c3);
     }
 
     private static void tile1x2(int k, float[] a, int a0, int acs, float[] b, int b0, int ldb,
@@ -299,18 +314,19 @@ final class SimdAttention {
             c0v = x.fma(FloatVector.fromArray(S, b, bo), c0v);
             c1v = x.fma(FloatVector.fromArray(S, b, bo + L), c1v);
         }
-        put(c, c0, c0v, accumulate);
-        put(c, c0 + L, c1v, accumulate);
+        if (accumulate) {
+            c0v = c0v.add(FloatVector.fromArray(S, c, c0));
+            c1v = c1v.add(FloatVector.fromArray(S, c, c0 + L));
+        }
+        c0v.intoArray(c, c0);
+        c1v.intoArray(c, c0 + L);
     }
 
     private static void tile1x1(int k, float[] a, int a0, int acs, float[] b, int b0, int ldb,
                                 float[] c, int c0, boolean accumulate) {
         FloatVector cv = FloatVector.zero(S);
         for (int l = 0; l < k; l++) cv = FloatVector.broadcast(S, a[a0 + l * acs]).fma(FloatVector.fromArray(S, b, b0 + l * ldb), cv);
-        put(c, c0, cv, accumulate);
-    }
-
-    private static void put(float[] c, int off, FloatVector v, boolean accumulate) {
-        (accumulate ? v.add(FloatVector.fromArray(S, c, off)) : v).intoArray(c, off);
+        if (accumulate) cv = cv.add(FloatVector.fromArray(S, c, c0));
+        cv.intoArray(c, c0);
     }
 }

@@ -24,10 +24,14 @@ import java.util.function.IntConsumer;
 public final class SimdGemm {
     private SimdGemm() {}
 
-    /** Depth of a packed slice: the A micro-panel (KC x MR, 4 KiB) stays in L1 while a row of tiles is swept. */
-    static final int KC = Integer.getInteger("gemm.kc", 256);
-    /** Columns of a packed B block (a multiple of NR): KC x NC floats = 384 KiB, inside a 512 KiB L2. */
-    static final int NC = Integer.getInteger("gemm.nc", 384);
+    /**
+     * Deepest packed slice. Deeper slices mean fewer passes over C (each pass loads and stores every C tile once);
+     * the A micro-panel (KC x MR, 8 KiB) still stays in L1 while a row of tiles is swept. The depth is split into
+     * equal slices of at most KC, so k = 768 runs as 2 x 384 rather than 512 + 256.
+     */
+    static final int KC = Integer.getInteger("gemm.kc", 512);
+    /** Floats of a packed B block (KC x NC): 384 KiB, so it stays in a 512 KiB L2 next to the A panel and C. */
+    static final int B_BLOCK_FLOATS = Integer.getInteger("gemm.bblock", 96 * 1024);
     /** At most this many rows per task; smaller blocks balance threads better, larger ones amortise the task. */
     static final int MC = Integer.getInteger("gemm.mc", 192);
     /** Below this many multiply-adds per product a batch is split over the batch, whatever its size. */
@@ -180,14 +184,18 @@ public final class SimdGemm {
             planRows(threads);
             Workspace ws = WORKSPACE.get();
             int panelsM = (m + MR - 1) / MR;
-            for (pc = 0; pc < k; pc += KC) {
-                kc = Math.min(KC, k - pc);
+            int slices = (k + KC - 1) / KC;
+            int depth = (k + slices - 1) / slices;
+            // As many B micro-panels as fit the B block at this depth, at least one.
+            int blockCols = Math.max(1, B_BLOCK_FLOATS / (depth * NR)) * NR;
+            for (pc = 0; pc < k; pc += depth) {
+                kc = Math.min(depth, k - pc);
                 // Later slices accumulate onto the partial sums already in C.
                 stepBeta = pc == 0 ? beta : 1f;
                 packedA = ws.packA(panelsM * MR * kc);
                 run(pool, PACK_A, mBlocks);
-                for (jc = 0; jc < n; jc += NC) {
-                    nc = Math.min(NC, n - jc);
+                for (jc = 0; jc < n; jc += blockCols) {
+                    nc = Math.min(blockCols, n - jc);
                     int panelsN = (nc + NR - 1) / NR;
                     planColumns(threads, panelsN);
                     packedB = ws.packB(panelsN * NR * kc);

@@ -88,38 +88,51 @@ final class SimdLosses {
         }
     }
 
+    /** Per thread: one row of exp arguments and values for the cross-entropy (see SimdMath.expInPlace). */
+    private static final ThreadLocal<float[]> EXP_ROW = ThreadLocal.withInitial(() -> new float[0]);
+
     /**
      * Sum over rows [rowFrom, rowTo) of -sum_c y[c] * log softmax(z)[c]; when g is non-null also writes
      * g = (softmax(z) - y) / n, n being the total number of rows.
      */
     static double crossEntropyRows(float[] z, float[] y, float[] g, int c, int n, int rowFrom, int rowTo) {
+        float[] e = EXP_ROW.get();
+        if (e.length < c) {
+            e = new float[c];
+            EXP_ROW.set(e);
+        }
         double loss = 0;
         float invN = 1f / n;
         int upper = S.loopBound(c);
         for (int r = rowFrom; r < rowTo; r++) {
             int base = r * c;
             float max = SimdActivations.max(z, base, c);
-            double sumExp = 0;
-            FloatVector accExp = FloatVector.zero(S);
-            int j = 0;
-            for (; j < upper; j += L) accExp = accExp.add(SimdMath.exp(FloatVector.fromArray(S, z, base + j).sub(max)));
-            sumExp += SimdMath.sumLanes(accExp);
-            for (; j < c; j++) sumExp += SimdMath.exp(z[base + j] - max);
+            System.arraycopy(z, base, e, 0, c);
+            SimdMath.scaleShift(e, 0, c, 1f, max);
+            SimdMath.expInPlace(e, 0, c);
+            double sumExp = SimdMath.sum(e, 0, upper);
+            for (int j = upper; j < c; j++) sumExp += e[j];
             float logZ = max + (float) Math.log(sumExp);
             // row loss = -sum_c y (z - logZ)
             FloatVector accL = FloatVector.zero(S);
-            j = 0;
+            int j = 0;
             for (; j < upper; j += L) {
                 FloatVector zv = FloatVector.fromArray(S, z, base + j), yv = FloatVector.fromArray(S, y, base + j);
                 accL = yv.fma(zv.sub(logZ), accL);
-                if (g != null) SimdMath.exp(zv.sub(logZ)).sub(yv).mul(invN).intoArray(g, base + j);
             }
             double rowLoss = SimdMath.sumLanes(accL);
-            for (; j < c; j++) {
-                rowLoss += (double) y[base + j] * (z[base + j] - logZ);
-                if (g != null) g[base + j] = (SimdMath.exp(z[base + j] - logZ) - y[base + j]) * invN;
-            }
+            for (; j < c; j++) rowLoss += (double) y[base + j] * (z[base + j] - logZ);
             loss -= rowLoss;
+            if (g != null) {
+                System.arraycopy(z, base, e, 0, c);
+                SimdMath.scaleShift(e, 0, c, 1f, logZ);
+                SimdMath.expInPlace(e, 0, c);
+                j = 0;
+                for (; j < upper; j += L) {
+                    FloatVector.fromArray(S, e, j).sub(FloatVector.fromArray(S, y, base + j)).mul(invN).intoArray(g, base + j);
+                }
+                for (; j < c; j++) g[base + j] = (e[j] - y[base + j]) * invN;
+            }
         }
         return loss;
     }

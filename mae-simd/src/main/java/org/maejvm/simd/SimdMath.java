@@ -35,24 +35,6 @@ final class SimdMath {
     // 1/7!, 1/6!, ..., 1/2!, 1, 1 (Horner order)
     private static final float C7 = 1f / 5040f, C6 = 1f / 720f, C5 = 1f / 120f, C4 = 1f / 24f, C3 = 1f / 6f, C2 = 0.5f;
 
-    static FloatVector exp(FloatVector x) {
-        FloatVector xc = x.max(LOWEST).min(HIGHEST);
-        FloatVector k = xc.fma(FloatVector.broadcast(S, LOG2E), FloatVector.broadcast(S, ROUNDER)).sub(ROUNDER);
-        FloatVector r = k.neg().fma(FloatVector.broadcast(S, LN2_HI), xc);
-        r = k.neg().fma(FloatVector.broadcast(S, LN2_LO), r);
-        FloatVector p = r.fma(FloatVector.broadcast(S, C7), FloatVector.broadcast(S, C6));
-        p = p.fma(r, FloatVector.broadcast(S, C5));
-        p = p.fma(r, FloatVector.broadcast(S, C4));
-        p = p.fma(r, FloatVector.broadcast(S, C3));
-        p = p.fma(r, FloatVector.broadcast(S, C2));
-        p = p.fma(r, FloatVector.broadcast(S, 1f));
-        p = p.fma(r, FloatVector.broadcast(S, 1f));
-        IntVector bits = ((IntVector) k.convertShape(VectorOperators.F2I, I, 0)).add(127).lanewise(VectorOperators.LSHL, 23);
-        FloatVector result = p.mul(bits.reinterpretAsFloats());
-        result = result.blend(0f, x.compare(VectorOperators.LT, LOWEST));
-        return result.blend(Float.POSITIVE_INFINITY, x.compare(VectorOperators.GT, HIGHEST));
-    }
-
     /**
      * The sum of a vector's lanes, added in lane order. reduceLanes(ADD) may add in another order once the JIT
      * has compiled the caller than before, which would make results depend on warm-up; this does not.
@@ -81,16 +63,54 @@ final class SimdMath {
     }
 
     /**
-     * a[i] = exp(a[i]) on [from, to). Kernels that need exp inside a longer expression call this on a small
-     * scratch block instead of calling {@link #exp(FloatVector)} per vector: in a big loop body C2 often refuses
-     * to inline it (node count, stack use), and an exp that is not inlined boxes every vector it takes and
-     * returns. Here it is the loop's only call and is always inlined.
+     * a[i] = exp(a[i]) on [from, to): the only vector exp. Kernels that need exp inside a longer expression write
+     * its arguments to a row or a small scratch block and call this, rather than calling a vector-valued exp
+     * helper: C2 does not always inline such a helper (node count, stack use, or once the helper has big compiled
+     * code of its own), and a helper that is not inlined boxes every vector it takes and returns. Here the loop
+     * body holds the whole computation, so nothing crosses a call.
      */
     static void expInPlace(float[] a, int from, int to) {
         int i = from;
         for (int upper = from + S.loopBound(to - from); i < upper; i += S.length()) {
-            exp(FloatVector.fromArray(S, a, i)).intoArray(a, i);
+            FloatVector x = FloatVector.fromArray(S, a, i);
+            FloatVector xc = x.max(LOWEST).min(HIGHEST);
+            // x = k ln2 + r with k integer, |r| <= ln2 / 2; exp(x) = 2^k exp(r), exp(r) by its Taylor polynomial.
+            FloatVector k = xc.fma(FloatVector.broadcast(S, LOG2E), FloatVector.broadcast(S, ROUNDER)).sub(ROUNDER);
+            FloatVector r = k.neg().fma(FloatVector.broadcast(S, LN2_HI), xc);
+            r = k.neg().fma(FloatVector.broadcast(S, LN2_LO), r);
+            FloatVector p = r.fma(FloatVector.broadcast(S, C7), FloatVector.broadcast(S, C6));
+            p = p.fma(r, FloatVector.broadcast(S, C5));
+            p = p.fma(r, FloatVector.broadcast(S, C4));
+            p = p.fma(r, FloatVector.broadcast(S, C3));
+            p = p.fma(r, FloatVector.broadcast(S, C2));
+            p = p.fma(r, FloatVector.broadcast(S, 1f));
+            p = p.fma(r, FloatVector.broadcast(S, 1f));
+            IntVector bits = ((IntVector) k.convertShape(VectorOperators.F2I, I, 0)).add(127).lanewise(VectorOperators.LSHL, 23);
+            FloatVector e = p.mul(bits.reinterpretAsFloats());
+            e = e.blend(0f, x.compare(VectorOperators.LT, LOWEST));
+            e.blend(Float.POSITIVE_INFINITY, x.compare(VectorOperators.GT, HIGHEST)).intoArray(a, i);
         }
         for (; i < to; i++) a[i] = exp(a[i]);
+    }
+
+    /** a[i] = alpha * a[i] - shift on [from, to), the arguments of an exp, rounded as alpha * a first. */
+    static void scaleShift(float[] a, int from, int to, float alpha, float shift) {
+        int i = from;
+        for (int upper = from + S.loopBound(to - from); i < upper; i += S.length()) {
+            FloatVector.fromArray(S, a, i).mul(alpha).sub(shift).intoArray(a, i);
+        }
+        for (; i < to; i++) a[i] = alpha * a[i] - shift;
+    }
+
+    /** Sum of a[from, to): vectors summed lane-wise first, then the lanes in order, then the tail. */
+    static float sum(float[] a, int from, int to) {
+        FloatVector acc = FloatVector.zero(S);
+        int i = from;
+        for (int upper = from + S.loopBound(to - from); i < upper; i += S.length()) {
+            acc = acc.add(FloatVector.fromArray(S, a, i));
+        }
+        float s = sumLanes(acc);
+        for (; i < to; i++) s += a[i];
+        return s;
     }
 }

@@ -10,11 +10,10 @@ import kotlin.math.exp
 class SimdMathTest : FunSpec({
     val species = FloatVector.SPECIES_PREFERRED
 
+    /** The vector path of expInPlace only (sizes are multiples of the vector length, so there is no tail). */
     fun vectorExp(xs: FloatArray): FloatArray {
         require(xs.size % species.length() == 0)
-        val out = FloatArray(xs.size)
-        for (i in xs.indices step species.length()) SimdMath.exp(FloatVector.fromArray(species, xs, i)).intoArray(out, i)
-        return out
+        return xs.copyOf().also { SimdMath.expInPlace(it, 0, it.size) }
     }
 
     val grid = FloatArray(175_296) { -87.3f + it * 1e-3f } // up to 87.995, a multiple of any vector length
@@ -33,6 +32,22 @@ class SimdMathTest : FunSpec({
         val got = vectorExp(grid)
         val mismatches = grid.indices.count { got[it].toRawBits() != SimdMath.exp(grid[it]).toRawBits() }
         mismatches shouldBe 0
+    }
+
+    test("scaleShift, expInPlace and sum on an offset range with a tail leave the rest of the array alone") {
+        val n = 3 * species.length() + 3
+        val a = FloatArray(n + 4) { 0.25f * it - 2f }
+        val before = a.copyOf()
+        SimdMath.scaleShift(a, 2, n + 2, 0.5f, 1f)
+        SimdMath.expInPlace(a, 2, n + 2)
+        a[0] shouldBe before[0]; a[1] shouldBe before[1]; a[n + 2] shouldBe before[n + 2]; a[n + 3] shouldBe before[n + 3]
+        var want = 0.0
+        for (i in 2 until n + 2) {
+            val e = exp((0.5f * before[i] - 1f).toDouble())
+            (abs(a[i] - e) / e) shouldBeLessThan 2.4e-7
+            want += a[i]
+        }
+        abs(SimdMath.sum(a, 2, n + 2) - want) shouldBeLessThan 1e-5 * want
     }
 
     test("exp edge values: exact 1 at 0, 0 far below, infinity far above, NaN stays NaN") {
