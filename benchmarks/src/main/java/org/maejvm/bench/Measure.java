@@ -41,7 +41,7 @@ public final class Measure {
     /**
      * Times two implementations of the same work side by side: both are warmed up, then their samples alternate
      * (first, second, first, ...), so a change in machine load (a shared VM) hits both alike and their ratio stays
-     * meaningful. {@code afterSecond} runs after each sample of the second, untimed (e.g. {@link #quiesce()} to
+     * meaningful. Each sample follows one untimed call of its body. {@code afterSecond} runs after each sample of the second, untimed (e.g. {@link #quiesce()} to
      * let OpenBLAS workers stop spinning before the next sample of the first).
      */
     public static Pair timePair(Runnable first, Runnable second, Runnable afterSecond,
@@ -52,7 +52,11 @@ public final class Measure {
         int samples = Math.max(p1.samples, p2.samples);
         double[] t1 = new double[samples], t2 = new double[samples];
         for (int s = 0; s < samples; s++) {
+            // One untimed call before each sample: after the pause, a thread pool's workers are parked and
+            // may first be woken on a busy core; the sample is to measure the work, not the wake-up.
+            first.run();
             t1[s] = sample(first, p1.reps);
+            second.run();
             t2[s] = sample(second, p2.reps);
             afterSecond.run();
         }

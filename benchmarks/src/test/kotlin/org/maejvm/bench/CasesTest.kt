@@ -68,7 +68,8 @@ class CasesTest : FunSpec({
         val pair = Measure.timePair({ order.append('a'); Thread.sleep(4) }, { order.append('b'); Thread.sleep(12) },
             { pauses++ }, 0.1, 0.0)
         val timed = order.toString().dropWhile { it == 'a' }.dropWhile { it == 'b' }
-        // After both warm-ups the samples alternate: runs of a then runs of b, one pause after each b run.
+        // After both warm-ups the samples alternate (each after one untimed call): runs of a then runs of b,
+        // one pause after each b run.
         timed.matches(Regex("(a+b+)+")) shouldBe true
         pauses shouldBe Regex("a+b+").findAll(timed).count() + 1
         (pair.speedup() in 1.5..4.5) shouldBe true  // 3 when sleeps are exact; best-of keeps it near
