@@ -1,27 +1,29 @@
 package org.maejvm.model;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
-import java.util.Locale;
+import java.util.List;
 import java.util.Map;
 import org.maejvm.io.MalformedWeightsException;
 import org.maejvm.io.PthReader;
 import org.maejvm.io.Safetensors;
 import org.maejvm.nn.LoadReport;
+import org.maejvm.ops.Backend;
 import org.maejvm.tensor.HostTensor;
 import org.maejvm.viz.ModelFiles;
 
 /**
- * Loads a ViT encoder into a {@link VitClassifier}, as main_finetune.py / main_linprobe.py do with a pretrained
- * checkpoint: from our pretraining checkpoint or any safetensors weights file, or from an official PyTorch
- * {@code .pth} ({@code {'model': state_dict}} or a bare state_dict). Loading is non-strict: the returned
- * {@link LoadReport} lists what the model lacks (normally the head and fc_norm) and what the file had extra; decoder
- * tensors, {@code mask_token} and optimizer state are dropped silently. When the file's patch grid differs from the
- * model's, {@code pos_embed} is resized as the official {@code interpolate_pos_embed} (bicubic, cls row kept).
+ * The one way to load a pretrained encoder: from our MAE or CAE pretraining checkpoint or any safetensors weights
+ * file, or from an official PyTorch {@code .pth} ({@code {'model': state_dict}} or a bare state_dict), into a
+ * {@link VitClassifier} (fine-tuning and probing, as main_finetune.py / main_linprobe.py do) or into an
+ * {@link MaeModel} for feature extraction ({@link #loadMae}). A CAE state_dict becomes a plain ViT through
+ * {@link CaeWeights#toVit} first. Loading into a classifier is non-strict: the returned {@link LoadReport} lists
+ * what the model lacks (normally the head and fc_norm) and what the file had extra; decoder tensors,
+ * {@code mask_token} and optimizer state are dropped silently. When the file's patch grid differs from the model's,
+ * {@code pos_embed} is resized as the official {@code interpolate_pos_embed} (bicubic, cls row kept).
  */
 public final class EncoderWeights {
     private EncoderWeights() {}
@@ -29,7 +31,49 @@ public final class EncoderWeights {
     /** The tensors of a weights file under their state_dict names (a .pth's {@code model} dict unwrapped). */
     public static LinkedHashMap<String, HostTensor> read(Path file) throws IOException {
         if (!Files.isRegularFile(file)) throw new NoSuchFileException(file.toString(), null, "weights file not found");
-        return isPyTorch(file) ? PthReader.readStateDict(file) : Safetensors.read(file);
+        return ModelFiles.isZipOrPickle(file) ? PthReader.readStateDict(file) : Safetensors.read(file);
+    }
+
+    /** An encoder opened for feature extraction: the model (decoder left at its init), its name, the load report. */
+    public record Loaded(MaeModel model, String name, LoadReport report) {}
+
+    /**
+     * Reads {@code file} into a new {@link MaeModel} on {@code backend} for feature extraction. {@code config} (may
+     * be null) overrides the model config the file records; a file recording none (a .pth, plain weights) needs it.
+     * Every encoder tensor must be there with its shape (pos_embed is interpolated to the config's grid), or loading
+     * fails naming the ones that are not; the decoder may be missing.
+     */
+    public static Loaded loadMae(Path file, MaeConfig config, Backend backend) throws IOException {
+        LinkedHashMap<String, HostTensor> weights = read(file);
+        ModelFiles.Recorded recorded = ModelFiles.isZipOrPickle(file) ? null
+                : ModelFiles.recordedConfig(file, Safetensors.readMetadata(file));
+        MaeConfig chosen = config != null ? config : recorded != null ? recorded.config() : null;
+        if (chosen == null) {
+            throw new IllegalArgumentException(file + " records no model config (a .pth state dict or plain weights): "
+                    + "name the model, e.g. --model mae_vit_base_patch16");
+        }
+        String name = recorded != null && recorded.name() != null ? recorded.name() : file.getFileName().toString();
+        MaeModel model = new MaeModel(chosen, backend);
+        Map<String, HostTensor> vit = CaeWeights.isCae(weights) ? CaeWeights.toVit(weights) : weights;
+        HostTensor pos = vit.get("pos_embed");
+        int grid = chosen.imgSize() / chosen.patchSize();
+        if (pos != null && pos.data != null && pos.rank() == 3 && pos.dim(2) == chosen.embedDim() && pos.dim(1) != 1 + grid * grid) {
+            vit = new LinkedHashMap<>(vit);
+            try {
+                vit.put("pos_embed", interpolatePosEmbed(pos, 1, grid));
+            } catch (IllegalArgumentException e) {
+                throw new MalformedWeightsException(file, e.getMessage(), e);
+            }
+        }
+        LoadReport report = model.parameters().load(vit, false);
+        List<String> missing = report.missing().stream().filter(k -> !pretrainingOnly(k)).toList();
+        List<String> mismatched = report.mismatched().stream().filter(k -> !pretrainingOnly(k)).toList();
+        if (!missing.isEmpty() || !mismatched.isEmpty()) {
+            throw new MalformedWeightsException(file, "does not hold the encoder of " + name + " " + chosen
+                    + (missing.isEmpty() ? "" : "; missing " + abbreviate(missing))
+                    + (mismatched.isEmpty() ? "" : "; shapes differ for " + abbreviate(mismatched)));
+        }
+        return new Loaded(model, name, report);
     }
 
     /**
@@ -38,7 +82,7 @@ public final class EncoderWeights {
      */
     public static MaeConfig recordedConfig(Path file) throws IOException {
         if (!Files.isRegularFile(file)) throw new NoSuchFileException(file.toString(), null, "weights file not found");
-        if (isPyTorch(file)) return null;
+        if (ModelFiles.isZipOrPickle(file)) return null;
         ModelFiles.Recorded r = ModelFiles.recordedConfig(file, Safetensors.readMetadata(file));
         return r == null ? null : r.config();
     }
@@ -70,6 +114,10 @@ public final class EncoderWeights {
             kept.put("pos_embed", interpolatePosEmbed(pos, extra, model.config().gridSize()));
         }
         return model.parameters().load(kept, false);
+    }
+
+    private static String abbreviate(List<String> names) {
+        return names.size() <= 6 ? names.toString() : names.subList(0, 6) + " and " + (names.size() - 6) + " more";
     }
 
     /** Tensors only pretraining uses: the decoder, the mask token and our checkpoints' optimizer moments. */
@@ -143,17 +191,5 @@ public final class EncoderWeights {
 
     private static double cubicFar(double x, double a) {
         return ((a * x - 5 * a) * x + 8 * a) * x - 4 * a;
-    }
-
-    private static boolean isPyTorch(Path file) throws IOException {
-        byte[] head = new byte[4];
-        try (InputStream in = Files.newInputStream(file)) {
-            int n = in.readNBytes(head, 0, 4);
-            if (n < 4) throw new MalformedWeightsException(file, "a file of " + n + " bytes is not a weights file");
-        }
-        String name = file.getFileName().toString().toLowerCase(Locale.ROOT);
-        // A zip's local file header is PK 3 4; "PK" alone is also the start of a safetensors header length of
-        // 0x..4B50 bytes (a CAE checkpoint had one).
-        return (head[0] == 'P' && head[1] == 'K' && head[2] == 3 && head[3] == 4) || name.endsWith(".pth") || name.endsWith(".pt");
     }
 }

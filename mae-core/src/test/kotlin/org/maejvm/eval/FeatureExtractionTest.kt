@@ -16,6 +16,7 @@ import org.maejvm.data.FloatImage
 import org.maejvm.data.InMemoryDataset
 import org.maejvm.data.Normalization
 import org.maejvm.io.Safetensors
+import org.maejvm.model.EncoderWeights
 import org.maejvm.model.MaeConfig
 import org.maejvm.model.MaeModel
 import org.maejvm.ops.ReferenceBackend
@@ -86,7 +87,7 @@ class FeatureExtractionTest : FunSpec({
         val config = PretrainConfig.builder().model(TINY).modelName("tiny_test").epochs(1).build()
         val ckpt = dir.resolve("checkpoint-last.safetensors")
         Checkpoint.save(ckpt, config, Checkpoint.Position(1, 0, 3), trained, AdamW.forMae(trained.parameters(), 0.05f))
-        val loaded = EncoderFiles.load(ckpt, null, be)
+        val loaded = EncoderWeights.loadMae(ckpt, null, be)
         loaded.name() shouldBe "tiny_test"
         val a = runBlocking { loaded.model().extractFeatures(loader()) }
         val b = runBlocking { trained.extractFeatures(loader()) }
@@ -95,11 +96,11 @@ class FeatureExtractionTest : FunSpec({
         // Encoder-only weights (no decoder) load; weights missing the patch embedding do not.
         val encoderOnly = trained.parameters().stateDict().filterKeys { !it.startsWith("decoder") && it != "mask_token" }
         Safetensors.write(dir.resolve("enc.safetensors"), encoderOnly)
-        EncoderFiles.load(dir.resolve("enc.safetensors"), TINY, be).report().missing().all { it.startsWith("decoder") || it == "mask_token" } shouldBe true
+        EncoderWeights.loadMae(dir.resolve("enc.safetensors"), TINY, be).report().missing().all { it.startsWith("decoder") || it == "mask_token" } shouldBe true
         Safetensors.write(dir.resolve("bad.safetensors"), encoderOnly.filterKeys { !it.startsWith("patch_embed") })
-        shouldThrow<Exception> { EncoderFiles.load(dir.resolve("bad.safetensors"), TINY, be) }.message shouldContain
+        shouldThrow<Exception> { EncoderWeights.loadMae(dir.resolve("bad.safetensors"), TINY, be) }.message shouldContain
             "missing [patch_embed.proj.weight, patch_embed.proj.bias]"
-        shouldThrow<IllegalArgumentException> { EncoderFiles.load(dir.resolve("enc.safetensors"), null, be) }
+        shouldThrow<IllegalArgumentException> { EncoderWeights.loadMae(dir.resolve("enc.safetensors"), null, be) }
             .message shouldContain "records no model config"
     }
 

@@ -12,7 +12,7 @@ import org.maejvm.api.Downstream;
 import org.maejvm.data.DataLoader;
 import org.maejvm.data.Dataset;
 import org.maejvm.data.EvalTransform;
-import org.maejvm.eval.EncoderFiles;
+import org.maejvm.model.EncoderWeights;
 import org.maejvm.eval.FeatureSet;
 import org.maejvm.eval.Pooling;
 import org.maejvm.model.MaeConfig;
@@ -80,7 +80,7 @@ final class ExtractCommand implements Callable<Integer> {
         if (batchSize < 1) throw new IllegalArgumentException("--batch-size must be >= 1, got " + batchSize);
         MaeConfig config = model == null ? null : ModelPresets.named(model);
         try (Backend be = Backends.create(backend, threads)) {
-            EncoderFiles.Loaded loaded = EncoderFiles.load(checkpoint, config, be);
+            EncoderWeights.Loaded loaded = EncoderWeights.loadMae(checkpoint, config, be);
             MaeConfig mc = loaded.model().config();
             DataChoice choice = new DataChoice(data, DataChoice.Split.parse(split));
             Dataset ds = choice.open(mc.inChans(), limit);
