@@ -31,7 +31,13 @@ public record ClassifierConfig(
         /** {@code head = Linear(D, classes)}, weight trunc_normal(std 2e-5), as main_finetune.py. */
         LINEAR,
         /** {@code head = Sequential(BatchNorm1d(D, affine=False, eps=1e-6), Linear(D, classes))}, weight std 0.01, as main_linprobe.py. */
-        BATCHNORM_LINEAR
+        BATCHNORM_LINEAR,
+        /**
+         * CAE's attentive probe ({@link AttentiveProbe#cae}): a learnable query cross-attends to every token of the
+         * frozen encoder after {@code norm}, then {@code fc_norm} = BatchNorm1d(affine=False) and {@code head};
+         * the encoder is always frozen.
+         */
+        ATTENTIVE
     }
 
     /** The official fine-tuning model for an MAE encoder: global pool + fc_norm, linear head. */
@@ -44,6 +50,12 @@ public record ClassifierConfig(
     public static ClassifierConfig linprobe(MaeConfig encoder, int numClasses) {
         return new ClassifierConfig(encoder.imgSize(), encoder.patchSize(), encoder.inChans(), encoder.embedDim(),
                 encoder.depth(), encoder.numHeads(), encoder.mlpRatio(), numClasses, false, 0, Head.BATCHNORM_LINEAR);
+    }
+
+    /** CAE's attentive probing model: every token after the encoder's final norm, an attentive probe, no drop path. */
+    public static ClassifierConfig attentive(MaeConfig encoder, int numClasses) {
+        return new ClassifierConfig(encoder.imgSize(), encoder.patchSize(), encoder.inChans(), encoder.embedDim(),
+                encoder.depth(), encoder.numHeads(), encoder.mlpRatio(), numClasses, false, 0, Head.ATTENTIVE);
     }
 
     public ClassifierConfig withImgSize(int size) {
@@ -83,7 +95,9 @@ public record ClassifierConfig(
         if (embedDim > 0 && embedDim % 4 != 0) problems.add("embed_dim " + embedDim + " must be divisible by 4 (2-D sin-cos position embedding)");
         if (!(mlpRatio > 0) || embedDim * mlpRatio < 1) problems.add("mlp_ratio must be > 0, got " + mlpRatio);
         if (!(dropPathRate >= 0 && dropPathRate < 1)) problems.add("drop_path must be in [0, 1), got " + dropPathRate);
-        if (head == null) problems.add("head must be LINEAR or BATCHNORM_LINEAR");
+        if (head == null) problems.add("head must be LINEAR, BATCHNORM_LINEAR or ATTENTIVE");
+        if (head == Head.ATTENTIVE && globalPool) problems.add("the attentive probe reads every token: global_pool must be false");
+        if (head == Head.ATTENTIVE && dropPathRate != 0) problems.add("the attentive probe reads a frozen encoder: drop_path must be 0");
         if (!problems.isEmpty()) throw new IllegalArgumentException("invalid classifier config: " + String.join("; ", problems));
         return this;
     }

@@ -46,7 +46,8 @@ public final class VitClassifier {
     private final List<Block> blocks = new ArrayList<>();
     private final LayerNorm norm, fcNorm; // one of them, by pooling
     private final BatchNorm1d headNorm;   // linear probing only
-    private final Linear head;
+    private final Linear head;            // null for the attentive probe, which has its own
+    private final AttentiveProbe probe;   // attentive probing only
     private final List<Parameter> headParams;
 
     private boolean training = true, encoderFrozen, headOnlyForward, forwarded;
@@ -72,17 +73,28 @@ public final class VitClassifier {
         }
         norm = config.globalPool() ? null : new LayerNorm(params, "norm", d, LayerNorm.MAE_EPS);
         List<Parameter> before = params.all();
-        if (config.head() == ClassifierConfig.Head.BATCHNORM_LINEAR) {
-            headNorm = new BatchNorm1d(params, "head.0", d, LINPROBE_BN_EPS, BatchNorm1d.TORCH_MOMENTUM, false);
-            head = new Linear(params, "head.1", d, config.numClasses(), true);
-        } else {
-            headNorm = null;
-            head = new Linear(params, "head", d, config.numClasses(), true);
+        SplittableRandom init = new SplittableRandom(seed);
+        switch (config.head()) {
+            case BATCHNORM_LINEAR -> {
+                headNorm = new BatchNorm1d(params, "head.0", d, LINPROBE_BN_EPS, BatchNorm1d.TORCH_MOMENTUM, false);
+                head = new Linear(params, "head.1", d, config.numClasses(), true);
+                probe = null;
+            }
+            case ATTENTIVE -> {
+                headNorm = null;
+                head = null;
+                probe = AttentiveProbe.cae(params, d, config.numHeads(), config.numClasses(), init.split());
+                encoderFrozen = true;
+            }
+            default -> {
+                headNorm = null;
+                head = new Linear(params, "head", d, config.numClasses(), true);
+                probe = null;
+            }
         }
         headParams = params.all().stream().filter(p -> !before.contains(p) && p.trainable()).toList();
         // models_vit.py adds fc_norm after timm's constructor, so it comes last in the state_dict.
         fcNorm = config.globalPool() ? new LayerNorm(params, "fc_norm", d, LayerNorm.MAE_EPS) : null;
-        SplittableRandom init = new SplittableRandom(seed);
         initialize(init);
         rng = init.split();
     }
@@ -94,7 +106,7 @@ public final class VitClassifier {
     /** Every tensor under its official name (running statistics of the linear-probing BatchNorm included). */
     public ParameterSet parameters() { return params; }
 
-    /** The head's trainable parameters ({@code head.weight}, {@code head.bias}, or {@code head.1.*}). */
+    /** The head's trainable parameters ({@code head.weight}, {@code head.bias}, {@code head.1.*}, or the attentive probe's). */
     public List<Parameter> headParameters() { return headParams; }
 
     /** What an optimizer should update: the head only when the encoder is frozen, else every trainable parameter. */
@@ -104,12 +116,24 @@ public final class VitClassifier {
     public void train(boolean on) {
         training = on;
         if (headNorm != null) headNorm.train(on);
+        if (probe != null) probe.train(on);
     }
 
     public boolean training() { return training; }
 
     /** Linear probing: the backward stops at the head and no encoder gradient is computed. */
-    public void freezeEncoder(boolean frozen) { encoderFrozen = frozen; }
+    public void freezeEncoder(boolean frozen) {
+        if (!frozen && probe != null) throw new IllegalStateException("the attentive probe always reads a frozen encoder");
+        encoderFrozen = frozen;
+    }
+
+    /**
+     * The shape of one image's features that feed the head: [D] (pooled), or [1 + L, D] (every token, for the
+     * attentive probe).
+     */
+    public int[] featureShape() {
+        return probe != null ? new int[] {1 + config.numPatches(), config.embedDim()} : new int[] {config.embedDim()};
+    }
 
     public boolean encoderFrozen() { return encoderFrozen; }
 
@@ -138,7 +162,10 @@ public final class VitClassifier {
         return forwardHead(forwardFeatures(images, keep), false);
     }
 
-    /** The pooled features [B, D] that feed the head (fc_norm of the mean patch token, or the normed cls token). */
+    /**
+     * The features that feed the head: [B, D] pooled (fc_norm of the mean patch token, or the normed cls token), or
+     * for the attentive probe every token after {@code norm}, [B, 1 + L, D].
+     */
     public Tensor forwardFeatures(Tensor images) {
         return forwardFeatures(images, null);
     }
@@ -162,6 +189,7 @@ public final class VitClassifier {
             backend.gemmBatched(false, false, 1, d, l, 1f / l, ones, 0, l, 0, x, d, d, (1 + l) * d, 0f, pooled, 0, d, d, b);
             return fcNorm.forward(pooled);
         }
+        if (probe != null) return norm.forward(x);
         // LayerNorm is per token, so normalising only the cls rows equals norm(x)[:, 0].
         clsRows = ensure(clsRows, b, d);
         backend.copyRows(b, d, new RowView(x, 0, (1 + l) * d), new RowView(clsRows, 0, d));
@@ -169,14 +197,24 @@ public final class VitClassifier {
     }
 
     /**
-     * The head alone on features [B, D] (e.g. cached features of a frozen encoder); a following {@link #backward}
-     * stops at the head.
+     * The head alone on features [B, D] (or [B, 1 + L, D] for the attentive probe; e.g. cached features of a frozen
+     * encoder); a following {@link #backward} stops at the head.
      */
     public Tensor forwardHead(Tensor features) {
         return forwardHead(features, true);
     }
 
     private Tensor forwardHead(Tensor features, boolean headOnly) {
+        if (probe != null) {
+            int t = 1 + config.numPatches(), d = config.embedDim();
+            if (features.rank() != 3 || features.dim(1) != t || features.dim(2) != d) {
+                throw new IllegalArgumentException("the attentive probe expects token features [B, " + t + ", " + d
+                        + "], got " + features);
+            }
+            headOnlyForward = true;
+            forwarded = true;
+            return probe.forward(features);
+        }
         if (features.rank() != 2 || features.dim(1) != config.embedDim()) {
             throw new IllegalArgumentException("the head expects features [B, " + config.embedDim() + "], got " + features);
         }
@@ -213,6 +251,10 @@ public final class VitClassifier {
      */
     public void backward(Tensor dLogits) {
         if (!forwarded) throw new IllegalStateException("backward() needs a forward() first");
+        if (probe != null) { // the probe's input needs no gradient: the encoder under it is frozen
+            probe.backward(dLogits);
+            return;
+        }
         if (encoderFrozen || headOnlyForward) { // the head's BatchNorm has no parameters: nothing below needs a gradient
             head.backward(dLogits, false);
             return;
@@ -262,6 +304,7 @@ public final class VitClassifier {
                 Inits.uniform(backend, p, Math.sqrt(6.0 / (s[0] + s[1])), r);
             }
         }
+        if (head == null) return; // the attentive probe initialised itself
         double std = config.head() == ClassifierConfig.Head.LINEAR ? FINETUNE_HEAD_STD : LINPROBE_HEAD_STD;
         Inits.truncNormal(backend, head.weight(), std, r);
     }

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.util.ArrayList;
 import java.util.List;
+import org.maejvm.data.RandomResizedCrop;
 
 /**
  * Everything that decides a fine-tuning or linear-probing run, with the argument names of the official
@@ -42,10 +43,16 @@ public record DownstreamConfig(
         @JsonProperty("cache_features") boolean cacheFeatures,
         @JsonProperty("clip_grad") Double clipGrad,
         @JsonProperty("seed") long seed,
-        @JsonProperty("output_dir") String outputDir) {
+        @JsonProperty("output_dir") String outputDir,
+        @JsonProperty("crop_min_scale") Double cropMinScale) {
 
-    /** Which official script this run follows. */
-    public enum Mode { FINETUNE, LINPROBE }
+    /** Which official script this run follows: MAE's main_finetune / main_linprobe, or CAE's run_attentive. */
+    public enum Mode {
+        FINETUNE, LINPROBE, ATTNPROBE;
+
+        /** Whether the encoder is frozen (a probe). */
+        public boolean probes() { return this != FINETUNE; }
+    }
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -56,7 +63,7 @@ public record DownstreamConfig(
      */
     public static Builder finetune() {
         return new Builder(new DownstreamConfig(Mode.FINETUNE, 10, 64, 1e-3, null, 1e-6, 1, 0.05, 0.75, 0.1, 0.1,
-                0, 0, 1.0, 0.5, "rand-m9-mstd0.5-inc1", 0.25, true, false, null, 0, null));
+                0, 0, 1.0, 0.5, "rand-m9-mstd0.5-inc1", 0.25, true, false, null, 0, null, null));
     }
 
     /**
@@ -67,13 +74,42 @@ public record DownstreamConfig(
      */
     public static Builder linprobe() {
         return new Builder(new DownstreamConfig(Mode.LINPROBE, 20, 256, 0.1, 6.4, 0, 3, 0, 1.0, 0, 0, 0, 0, 1.0, 0.5,
-                null, 0, false, true, null, 0, null));
+                null, 0, false, true, null, 0, null, null));
+    }
+
+    /**
+     * CAE's attentive probing (scripts/cae_base_800e.sh, run_attentive.py): frozen encoder, CAE's attentive probe
+     * over every token after the encoder's norm, SGD momentum 0.9, lr 0.4 (absolute, as CAE's), weight decay 0, no
+     * smoothing, min lr 1e-6 (CAE's default). Batch 256 as CAE's per-GPU batch; 20 epochs with 2 warmup epochs
+     * instead of 90 / 10; cached features as for linear probing.
+     */
+    public static Builder attnprobe() {
+        return new Builder(new DownstreamConfig(Mode.ATTNPROBE, 20, 256, 0.4, 0.4, 1e-6, 2, 0, 1.0, 0, 0, 0, 0, 1.0, 0.5,
+                null, 0, false, true, null, 0, null, null));
+    }
+
+    /** The defaults of a mode: {@link #finetune()}, {@link #linprobe()} or {@link #attnprobe()}. */
+    public static Builder defaults(Mode mode) {
+        return switch (mode) {
+            case FINETUNE -> finetune();
+            case LINPROBE -> linprobe();
+            case ATTNPROBE -> attnprobe();
+        };
     }
 
     /** The peak lr: {@code lr} if given, else {@code blr * batch_size / 256}. */
     @JsonIgnore
     public double effectiveLr() {
         return lr != null ? lr : blr * batchSize / 256.0;
+    }
+
+    /**
+     * The smallest area fraction RandomResizedCrop keeps in training: {@code crop_min_scale} if set, else
+     * torchvision's 0.08 (the official recipes).
+     */
+    @JsonIgnore
+    public double cropScale() {
+        return cropMinScale != null ? cropMinScale : RandomResizedCrop.TORCHVISION_DEFAULT.minScale();
     }
 
     /** Whether batches are mixed (then the batch size must be even, as timm's Mixup requires). */
@@ -85,7 +121,7 @@ public record DownstreamConfig(
     /** Checks the values; the exception lists every problem. */
     public DownstreamConfig validate() {
         List<String> p = new ArrayList<>();
-        if (mode == null) p.add("mode must be finetune or linprobe");
+        if (mode == null) p.add("mode must be finetune, linprobe or attnprobe");
         if (epochs < 1) p.add("epochs must be >= 1, got " + epochs);
         if (batchSize < 1) p.add("batch_size must be >= 1, got " + batchSize);
         if (!(blr > 0) && lr == null) p.add("blr must be > 0, got " + blr);
@@ -99,9 +135,12 @@ public record DownstreamConfig(
         if (!(mixup >= 0) || !(cutmix >= 0)) p.add("mixup and cutmix must be >= 0, got " + mixup + " / " + cutmix);
         if (!(mixupProb >= 0 && mixupProb <= 1)) p.add("mixup_prob must be in [0, 1], got " + mixupProb);
         if (!(reprob >= 0 && reprob <= 1)) p.add("reprob must be in [0, 1], got " + reprob);
+        if (cropMinScale != null && !(cropMinScale > 0 && cropMinScale <= 1)) {
+            p.add("crop_min_scale must be in (0, 1], got " + cropMinScale);
+        }
         if (clipGrad != null && !(clipGrad > 0)) p.add("clip_grad must be > 0, got " + clipGrad);
         if (mixes() && batchSize % 2 != 0) p.add("Mixup/CutMix need an even batch_size, got " + batchSize);
-        if (mode == Mode.FINETUNE && cacheFeatures) p.add("cache_features is for linear probing (a frozen encoder) only");
+        if (mode == Mode.FINETUNE && cacheFeatures) p.add("cache_features is for probing (a frozen encoder) only");
         if (!p.isEmpty()) throw new IllegalArgumentException("bad downstream config: " + String.join("; ", p));
         return this;
     }
@@ -130,7 +169,7 @@ public record DownstreamConfig(
         private int epochs, batchSize;
         private double blr, minLr, warmupEpochs, weightDecay, layerDecay, dropPath, smoothing, mixup, cutmix,
                 mixupProb, mixupSwitchProb, reprob;
-        private Double lr, clipGrad;
+        private Double lr, clipGrad, cropMinScale;
         private String aa, outputDir;
         private boolean globalPool, cacheFeatures;
         private long seed;
@@ -141,7 +180,7 @@ public record DownstreamConfig(
             dropPath = c.dropPath; smoothing = c.smoothing; mixup = c.mixup; cutmix = c.cutmix;
             mixupProb = c.mixupProb; mixupSwitchProb = c.mixupSwitchProb; aa = c.aa; reprob = c.reprob;
             globalPool = c.globalPool; cacheFeatures = c.cacheFeatures; clipGrad = c.clipGrad; seed = c.seed;
-            outputDir = c.outputDir;
+            outputDir = c.outputDir; cropMinScale = c.cropMinScale;
         }
 
         public Builder epochs(int v) { epochs = v; return this; }
@@ -166,11 +205,13 @@ public record DownstreamConfig(
         public Builder clipGrad(Double v) { clipGrad = v; return this; }
         public Builder seed(long v) { seed = v; return this; }
         public Builder outputDir(String v) { outputDir = v; return this; }
+        /** RandomResizedCrop's smallest area fraction, or null for the official 0.08. */
+        public Builder cropMinScale(Double v) { cropMinScale = v; return this; }
 
         public DownstreamConfig build() {
             return new DownstreamConfig(mode, epochs, batchSize, blr, lr, minLr, warmupEpochs, weightDecay, layerDecay,
                     dropPath, smoothing, mixup, cutmix, mixupProb, mixupSwitchProb, aa, reprob, globalPool,
-                    cacheFeatures, clipGrad, seed, outputDir).validate();
+                    cacheFeatures, clipGrad, seed, outputDir, cropMinScale).validate();
         }
     }
 }

@@ -28,6 +28,7 @@ import org.maejvm.data.Transform;
 import org.maejvm.eval.ClassificationMetrics;
 import org.maejvm.eval.EvalResult;
 import org.maejvm.eval.Evaluator;
+import org.maejvm.model.ClassifierConfig;
 import org.maejvm.model.VitClassifier;
 import org.maejvm.nn.Layer;
 import org.maejvm.nn.Parameter;
@@ -35,6 +36,7 @@ import org.maejvm.ops.Backend;
 import org.maejvm.optim.AdamW;
 import org.maejvm.optim.Lars;
 import org.maejvm.optim.LayerDecay;
+import org.maejvm.optim.Sgd;
 import org.maejvm.tensor.DType;
 import org.maejvm.tensor.Tensor;
 
@@ -56,6 +58,8 @@ import org.maejvm.tensor.Tensor;
 public final class DownstreamTrainer {
     public static final String LAST = "checkpoint-last.safetensors";
     public static final String BEST = "checkpoint-best.safetensors";
+    /** CAE's attentive probing: torch SGD with momentum 0.9. */
+    static final float CAE_SGD_MOMENTUM = 0.9f;
     private static final long DROP_PATH_STREAM = 0x44524f50L, MIXUP_STREAM = 0x4d495855L, FEATURE_SHUFFLE = 0x46454154L;
 
     /** What a run reports; every method has an empty default. */
@@ -126,28 +130,35 @@ public final class DownstreamTrainer {
         Normalization norm = train.normalization();
         EvalTransform eval = new EvalTransform(size, cropPct, norm);
         Transform trainTransform;
-        if (config.mode() == DownstreamConfig.Mode.LINPROBE) {
+        RandomResizedCrop crop = new RandomResizedCrop(config.cropScale(), 1.0,
+                RandomResizedCrop.TORCHVISION_DEFAULT.minRatio(), RandomResizedCrop.TORCHVISION_DEFAULT.maxRatio());
+        if (config.mode().probes()) {
             model.freezeEncoder(true);
-            // Cached features: one pass without augmentation. Else main_linprobe's RandomResizedCrop + flip.
+            // Cached features: one pass without augmentation. Else main_linprobe's / run_attentive's RandomResizedCrop + flip.
             trainTransform = config.cacheFeatures() ? eval
-                    : new TrainTransform(size, RandomResizedCrop.TORCHVISION_DEFAULT, 0.5, norm);
+                    : new TrainTransform(size, crop, 0.5, norm);
         } else {
-            trainTransform = new FinetuneTransform(size, RandomResizedCrop.TORCHVISION_DEFAULT,
+            trainTransform = new FinetuneTransform(size, crop,
                     config.aa() == null || config.aa().isBlank() || config.aa().equalsIgnoreCase("none") ? null
                             : RandAugment.parse(config.aa(), norm),
                     config.reprob() > 0 ? new RandomErasing(config.reprob()) : null, norm);
         }
-        boolean cached = config.mode() == DownstreamConfig.Mode.LINPROBE && config.cacheFeatures();
+        boolean cached = cached();
         this.trainLoader = new DataLoader(train, trainTransform, config.batchSize(), config.seed(), !cached, !cached);
         this.valLoader = new DataLoader(val, eval, Math.max(config.batchSize(), 64), 0L, false, false);
         if (!cached && trainLoader.batchesPerEpoch() < 1) {
             throw new IllegalArgumentException("the training data has " + train.size() + " images, fewer than one batch of "
                     + config.batchSize() + "; lower the batch size");
         }
-        this.optimizer = config.mode() == DownstreamConfig.Mode.LINPROBE
-                ? Optimizer.lars(Lars.official(backend, model.headParameters(), (float) config.weightDecay()))
-                : Optimizer.adamw(LayerDecay.adamw(backend, model.trainableParameters(), model.config().depth(),
-                (float) config.weightDecay(), config.layerDecay()));
+        if (config.mode() == DownstreamConfig.Mode.ATTNPROBE && model.config().head() != ClassifierConfig.Head.ATTENTIVE) {
+            throw new IllegalArgumentException("attentive probing needs a classifier with the ATTENTIVE head, got " + model.config().head());
+        }
+        this.optimizer = switch (config.mode()) {
+            case LINPROBE -> Optimizer.lars(Lars.official(backend, model.headParameters(), (float) config.weightDecay()));
+            case ATTNPROBE -> Optimizer.sgd(new Sgd(backend, model.headParameters(), CAE_SGD_MOMENTUM, (float) config.weightDecay()));
+            case FINETUNE -> Optimizer.adamw(LayerDecay.adamw(backend, model.trainableParameters(), model.config().depth(),
+                    (float) config.weightDecay(), config.layerDecay()));
+        };
         this.schedule = new LrSchedule(config.effectiveLr(), config.minLr(), config.warmupEpochs(), config.epochs());
         this.mixup = config.mixes() ? new Mixup(new Mixup.Config(config.mixup(), config.cutmix(), config.mixupProb(),
                 config.mixupSwitchProb(), config.smoothing(), classes), config.seed()) : null;
@@ -164,10 +175,11 @@ public final class DownstreamTrainer {
      */
     public static Built newClassifier(DownstreamConfig config, org.maejvm.model.MaeConfig encoder, int classes,
                                       Path checkpoint, Backend backend) throws IOException {
-        org.maejvm.model.ClassifierConfig cc = config.mode() == DownstreamConfig.Mode.FINETUNE
-                ? org.maejvm.model.ClassifierConfig.finetune(encoder, classes, config.dropPath())
-                : org.maejvm.model.ClassifierConfig.linprobe(encoder, classes);
-        cc = cc.withGlobalPool(config.globalPool());
+        ClassifierConfig cc = switch (config.mode()) {
+            case FINETUNE -> ClassifierConfig.finetune(encoder, classes, config.dropPath()).withGlobalPool(config.globalPool());
+            case LINPROBE -> ClassifierConfig.linprobe(encoder, classes).withGlobalPool(config.globalPool());
+            case ATTNPROBE -> ClassifierConfig.attentive(encoder, classes);
+        };
         VitClassifier model = new VitClassifier(cc, backend, config.seed());
         org.maejvm.nn.LoadReport report = checkpoint == null ? null
                 : org.maejvm.model.EncoderWeights.load(model, checkpoint);
@@ -201,9 +213,9 @@ public final class DownstreamTrainer {
     /** Trains from the current position to the last epoch or a stop request. */
     public Result run() throws IOException {
         if (outputDir != null) Files.createDirectories(outputDir);
-        boolean cached = config.mode() == DownstreamConfig.Mode.LINPROBE && config.cacheFeatures();
+        boolean cached = cached();
         if (cached) cacheFeatures();
-        int steps = cached ? trainFeatures.length / model.config().embedDim() / config.batchSize()
+        int steps = cached ? trainLabels.length / config.batchSize()
                 : trainLoader.batchesPerEpoch();
         if (steps < 1) {
             throw new IllegalArgumentException("the training data gives no full batch of " + config.batchSize());
@@ -278,12 +290,12 @@ public final class DownstreamTrainer {
         EvalResult r;
         if (valFeatures != null) {
             ClassificationMetrics m = new ClassificationMetrics(classNames);
-            int d = model.config().embedDim(), n = valLabels.length, bs = Math.max(config.batchSize(), 64);
+            int d = featureSize(), n = valLabels.length, bs = Math.max(config.batchSize(), 64);
             for (int start = 0; start < n; start += bs) {
                 int b = Math.min(bs, n - start);
                 float[] rows = new float[b * d];
                 System.arraycopy(valFeatures, start * d, rows, 0, b * d);
-                batchTensor = Layer.reuse(backend, batchTensor, DType.F32, b, d);
+                batchTensor = Layer.reuse(backend, batchTensor, DType.F32, featureBatchShape(b));
                 backend.upload(rows, batchTensor);
                 int[] labels = new int[b];
                 System.arraycopy(valLabels, start, labels, 0, b);
@@ -321,9 +333,9 @@ public final class DownstreamTrainer {
         return loss;
     }
 
-    /** A linear-probing step on cached features. */
+    /** A probing step on cached features. */
     private float headStep(int[] order, int step, float lr) {
-        int d = model.config().embedDim(), bs = config.batchSize(), classes = model.config().numClasses();
+        int d = featureSize(), bs = config.batchSize(), classes = model.config().numClasses();
         float[] rows = new float[bs * d];
         int[] labels = new int[bs];
         for (int i = 0; i < bs; i++) {
@@ -331,7 +343,7 @@ public final class DownstreamTrainer {
             System.arraycopy(trainFeatures, idx * d, rows, i * d, d);
             labels[i] = trainLabels[idx];
         }
-        batchTensor = Layer.reuse(backend, batchTensor, DType.F32, bs, d);
+        batchTensor = Layer.reuse(backend, batchTensor, DType.F32, featureBatchShape(bs));
         backend.upload(rows, batchTensor);
         Tensor logits = model.forwardHead(batchTensor);
         float loss = lossAndGrad(logits, Mixup.smoothedOneHot(labels, classes, config.smoothing()), bs, classes);
@@ -375,7 +387,12 @@ public final class DownstreamTrainer {
 
     private Object[] features(DataLoader loader, int total, String phase) {
         listener.phase(phase, total);
-        int d = model.config().embedDim();
+        long perImage = featureSize();
+        if (perImage * total > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException("caching " + total + " images x " + perImage + " feature values does not fit "
+                    + "one array; use fewer images or run the encoder every step (cache_features false)");
+        }
+        int d = (int) perImage;
         List<float[]> parts = new ArrayList<>();
         List<int[]> labels = new ArrayList<>();
         int n = 0;
@@ -399,6 +416,25 @@ public final class DownstreamTrainer {
             off += labels.get(i).length;
         }
         return new Object[] {f, l};
+    }
+
+    /** Whether the head trains on features cached once (probing with cache_features). */
+    private boolean cached() {
+        return config.mode().probes() && config.cacheFeatures();
+    }
+
+    /** Feature values per image: D, or (1 + L) * D for the attentive probe. */
+    private int featureSize() {
+        int n = 1;
+        for (int s : model.featureShape()) n *= s;
+        return n;
+    }
+
+    private int[] featureBatchShape(int b) {
+        int[] f = model.featureShape(), shape = new int[f.length + 1];
+        shape[0] = b;
+        System.arraycopy(f, 0, shape, 1, f.length);
+        return shape;
     }
 
     /** The epoch's permutation of the cached rows (a function of seed and epoch). */
@@ -437,7 +473,7 @@ public final class DownstreamTrainer {
         }
     }
 
-    /** AdamW (fine-tuning) or LARS (probing) behind one face: step, state to save, restore. */
+    /** AdamW (fine-tuning), LARS (linear probing) or SGD (attentive probing) behind one face: step, state to save, restore. */
     interface Optimizer {
         void step(float lr);
 
@@ -461,6 +497,22 @@ public final class DownstreamTrainer {
                 public void restore(DownstreamCheckpoint c, Backend backend) throws IOException {
                     c.restoreOptimizer(state(), backend);
                     a.setStepCount(c.optimizerStep());
+                }
+            };
+        }
+
+        static Optimizer sgd(Sgd o) {
+            return new Optimizer() {
+                public void step(float lr) { o.step(lr); }
+                public int stepCount() { return o.stepCount(); }
+                public Map<String, Tensor> state() {
+                    Map<String, Tensor> m = new LinkedHashMap<>();
+                    for (Sgd.Slot s : o.slots()) m.put("optimizer.momentum_buffer." + s.param().name(), s.momentumBuffer());
+                    return m;
+                }
+                public void restore(DownstreamCheckpoint c, Backend backend) throws IOException {
+                    c.restoreOptimizer(state(), backend);
+                    o.setStepCount(c.optimizerStep());
                 }
             };
         }

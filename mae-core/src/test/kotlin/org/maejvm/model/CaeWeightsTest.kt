@@ -5,7 +5,12 @@ import io.kotest.core.spec.style.FunSpec
 import io.kotest.matchers.collections.shouldBeEmpty
 import io.kotest.matchers.doubles.shouldBeLessThan
 import io.kotest.matchers.shouldBe
+import io.kotest.engine.spec.tempdir
 import org.maejvm.ops.ReferenceBackend
+import org.maejvm.train.Checkpoint
+import org.maejvm.train.DownstreamConfig
+import org.maejvm.train.DownstreamTrainer
+import org.maejvm.train.PretrainConfig
 import java.util.SplittableRandom
 import kotlin.math.abs
 import kotlin.math.max
@@ -59,5 +64,25 @@ class CaeWeightsTest : FunSpec({
         val feats = be.toHost(model.forwardFeatures(imgs))
         val cls = FloatArray(2 * 8) { i -> expected[(i / 8) * 17 * 8 + i % 8] }
         withClue("relative difference") { relDiff(feats, cls) shouldBeLessThan 1e-5 }
+    }
+
+    test("a CAE pretraining checkpoint file feeds the classifier (attentive tokens) and feature extraction directly") {
+        val dir = tempdir().toPath()
+        val ckpt = dir.resolve("checkpoint-last.safetensors")
+        val pretrain = PretrainConfig.builder().model(config).modelName("cae_test").method("cae")
+            .cae(CaeConfig.defaults().withDepths(1, 1)).epochs(1).build()
+        Checkpoint.save(ckpt, pretrain, Checkpoint.Position(1, 0, 3), cae, CaeModel.adamW(cae.parameters(), 0.05f))
+        val recorded = EncoderWeights.recordedConfig(ckpt)
+        recorded.embedDim() shouldBe config.embedDim()
+        recorded.depth() shouldBe config.depth()
+        // The attentive probe reads every token after the encoder's norm: CaeModel.encode's latent.
+        val built = DownstreamTrainer.newClassifier(DownstreamConfig.attnprobe().build(), recorded, 10, ckpt, be)
+        built.report().unexpected().shouldBeEmpty()
+        built.report().missing().all { it == "query_token" || it.startsWith("attentive_blocks.") || it.startsWith("fc_norm.") || it.startsWith("head.") } shouldBe true
+        built.model().train(false)
+        withClue("classifier tokens vs CaeModel.encode") { relDiff(be.toHost(built.model().forwardFeatures(imgs)), expected) shouldBeLessThan 1e-5 }
+        val loaded = EncoderWeights.loadMae(ckpt, null, be)
+        loaded.name() shouldBe "cae_test"
+        withClue("MaeModel.encode of the loaded file vs CaeModel.encode") { relDiff(be.toHost(loaded.model().encode(imgs)), expected) shouldBeLessThan 1e-5 }
     }
 })

@@ -13,6 +13,7 @@ import org.maejvm.ops.Backend
 import org.maejvm.optim.AdamW
 import org.maejvm.optim.Lars
 import org.maejvm.optim.LayerDecay
+import org.maejvm.optim.Sgd
 import org.maejvm.io.Safetensors
 import org.maejvm.tensor.HostTensor
 import java.nio.file.Path
@@ -180,6 +181,49 @@ class DownstreamParity(private val be: Backend, private val tol: Double, private
         probe.parameters().zeroGrad()
         probe.backward(d)
         out += gradients(probe.parameters().trainable(), fx)
+        return out
+    }
+
+    /**
+     * CAE's attentive probe as the classifier's ATTENTIVE head (read through [VitClassifier.forwardHead] on token
+     * features [B, 1 + L, D]): train-mode logits, loss, every probe gradient, fc_norm's running statistics, eval
+     * logits, then two torch.optim.SGD steps (momentum, weight decay) as attentive probing trains.
+     */
+    fun attentiveProbeCae(): List<TensorComparison> {
+        val fx = tensors("attentive-probe-cae")
+        val c = cases["attentive-probe-cae"]
+        val dim = c["dim"].asInt()
+        val patches = c["tokens"].asInt() - 1
+        val grid = Math.round(Math.sqrt(patches.toDouble())).toInt()
+        val cfg = ClassifierConfig(grid * 2, 2, 1, dim, 1, c["num_heads"].asInt(), 2.0, c["num_classes"].asInt(),
+            false, 0.0, ClassifierConfig.Head.ATTENTIVE)
+        val model = VitClassifier(cfg, be, 5)
+        val init = fx.filterKeys { it.startsWith("init.") }.mapKeys { it.key.removePrefix("init.") }
+        val report = model.parameters().load(init, false)
+        val out = ArrayList<TensorComparison>()
+        out += TensorComparison.of("probe tensors loaded", floatArrayOf(report.loaded().size.toFloat()), floatArrayOf(init.size.toFloat()), 0.0)
+        val tokensH = fx.getValue("tokens")
+        val tokens = be.fromHost(tokensH.data, *tokensH.shape())
+        model.train(true)
+        val logits = model.forwardHead(tokens)
+        out += cmp("logits", be.toHost(logits), fx["logits"])
+        val targets = Mixup.smoothedOneHot(fx.getValue("labels").ints, cfg.numClasses(), 0.0)
+        val d = be.zeros(*logits.shape())
+        out += cmp("loss", floatArrayOf(be.softmaxCrossEntropy(logits, be.fromHost(targets, *logits.shape()), d)), fx["loss"])
+        model.parameters().zeroGrad()
+        model.backward(d)
+        out += gradients(model.headParameters(), fx)
+        for (k in listOf("running_mean", "running_var")) {
+            out += cmp("after.fc_norm.$k", be.toHost(model.parameters().get("fc_norm.$k").value()), fx["after.fc_norm.$k"])
+        }
+        model.train(false)
+        out += cmp("eval_logits", be.toHost(model.forwardHead(tokens)), fx["eval_logits"])
+        val sgd = Sgd(be, model.headParameters(), c["momentum"].floatValue(), c["weight_decay"].floatValue())
+        for (step in 1..2) {
+            if (step == 2) for (p in model.headParameters()) be.upload(fx.getValue("grad2.${p.name()}").data, p.grad())
+            sgd.step(c["lr"].floatValue())
+            for (p in model.headParameters()) out += cmp("step$step.${p.name()}", be.toHost(p.value()), fx["step$step.${p.name()}"])
+        }
         return out
     }
 

@@ -25,5 +25,8 @@ class ReferenceDownstreamParityTest : FunSpec({
     test("cross-entropy with soft targets and label smoothing") { check(parity.crossEntropy(), 6) }
     test("LARS: two steps, weight decay and trust ratio only for 2-d parameters") { check(parity.lars(), 6) }
     test("attentive probe (CAE AttentiveBlock + MLP + linear head): logits, loss, every gradient") { check(parity.attentiveProbe(), 20) }
+    test("CAE attentive probe as the ATTENTIVE head: logits, loss, gradients, fc_norm statistics, eval, two SGD steps") {
+        check(parity.attentiveProbeCae(), 40)
+    }
     test("layer-wise lr decay: lr scales, weight-decay groups and two AdamW steps") { check(parity.layerDecay(), 100) }
 })

@@ -4,6 +4,7 @@ import io.kotest.assertions.throwables.shouldThrow
 import io.kotest.core.spec.style.FunSpec
 import io.kotest.engine.spec.tempdir
 import io.kotest.matchers.doubles.shouldBeGreaterThan
+import io.kotest.matchers.doubles.shouldBeLessThan
 import io.kotest.matchers.shouldBe
 import io.kotest.matchers.string.shouldContain
 import java.nio.file.Files
@@ -79,6 +80,51 @@ class DownstreamTrainerTest : FunSpec({
         val b = resumedModel.parameters().stateDict()
         a.keys shouldBe b.keys
         for (k in a.keys) (k to a[k]!!.data.toList()) shouldBe (k to b[k]!!.data.toList())
+    }
+
+    test("attentive probing on cached token features: the loss falls, the classes separate, eval matches the checkpoint") {
+        val dir = tempdir().toPath()
+        val config = DownstreamConfig.attnprobe().epochs(12).batchSize(16).warmupEpochs(1.0).lr(0.1)
+            .outputDir(dir.toString()).build()
+        val model = DownstreamTrainer.newClassifier(config, TINY, 2, null, be).model()
+        val losses = ArrayList<Double>()
+        val r = DownstreamTrainer(config, model, train, val_, 1.0).listener(object : DownstreamTrainer.Listener {
+            override fun epochEnd(result: DownstreamTrainer.EpochResult) { losses += result.trainLoss() }
+        }).run()
+        losses.size shouldBe 12
+        losses.takeLast(3).average() shouldBeLessThan 0.7 * losses.first()
+        r.best().top1() shouldBeGreaterThan 0.8
+        Files.readAllLines(dir.resolve("log.txt")).size shouldBe 12
+        val c = DownstreamCheckpoint.read(dir.resolve("checkpoint-best.safetensors"))
+        c.classifier().head() shouldBe org.maejvm.model.ClassifierConfig.Head.ATTENTIVE
+        c.tensors().keys.filter { it.startsWith("optimizer.momentum_buffer.") }.size shouldBe model.headParameters().size
+        val again = DownstreamTrainer(config.toBuilder().outputDir(null).build(), c.newModel(be), train, val_, 1.0)
+        again.evaluate().top1() shouldBe r.best().top1()
+    }
+
+    for (cache in listOf(true, false)) {
+        test("attentive probing (cache_features $cache): 2 epochs equal a run stopped mid-epoch and resumed, weight for weight") {
+            val base = DownstreamConfig.attnprobe().epochs(2).batchSize(16).warmupEpochs(0.5).cacheFeatures(cache)
+                .cropMinScale(0.5)
+            val d1 = tempdir().toPath()
+            val c0 = base.outputDir(d1.toString()).build()
+            val straight = DownstreamTrainer.newClassifier(c0, TINY, 2, null, be).model()
+            DownstreamTrainer(c0, straight, train, val_, 1.0).run()
+
+            val d2 = tempdir().toPath()
+            val c1 = base.outputDir(d2.toString()).build()
+            var steps = 0
+            val first = DownstreamTrainer.newClassifier(c1, TINY, 2, null, be).model()
+            DownstreamTrainer(c1, first, train, val_, 1.0).listener(object : DownstreamTrainer.Listener {
+                override fun step(epoch: Int, step: Int, loss: Float, lr: Double) { steps++ }
+            }).stopWhen { steps >= 6 }.run().stopped() shouldBe true // epoch 2, step 2 of 4
+            val resumed = DownstreamTrainer.newClassifier(c1, TINY, 2, null, be).model()
+            DownstreamTrainer(c1, resumed, train, val_, 1.0).resume(d2.resolve(DownstreamTrainer.LAST)).run()
+            val a = straight.parameters().stateDict()
+            val b = resumed.parameters().stateDict()
+            a.keys shouldBe b.keys
+            for (k in a.keys) (k to a[k]!!.data.toList()) shouldBe (k to b[k]!!.data.toList())
+        }
     }
 
     test("bad settings are refused with every problem named") {

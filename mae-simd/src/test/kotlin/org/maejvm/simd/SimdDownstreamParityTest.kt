@@ -18,7 +18,7 @@ class SimdDownstreamParityTest : FunSpec({
     }
 
     for (threads in listOf(1, 2)) {
-        test("$threads thread(s): classifiers (global pool + drop path; cls + BatchNorm head), BatchNorm1d, CE, LARS, layer decay, attentive probe") {
+        test("$threads thread(s): classifiers (global pool + drop path; cls + BatchNorm head), BatchNorm1d, CE, LARS, layer decay, attentive probes (+ SGD)") {
             SimdBackend(threads).use { be ->
                 val parity = DownstreamParity(be, ParityCheck.FAST_TOLERANCE, root)
                 check(parity.classifier("vit-gap"))
@@ -28,6 +28,7 @@ class SimdDownstreamParityTest : FunSpec({
                 check(parity.lars())
                 check(parity.layerDecay())
                 check(parity.attentiveProbe())
+                check(parity.attentiveProbeCae())
             }
         }
     }

@@ -21,9 +21,9 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /**
- * What {@code mae finetune} and {@code mae linprobe} share: the encoder to start from, the data, the run options
+ * What {@code mae finetune}, {@code mae linprobe} and {@code mae attnprobe} share: the encoder to start from, the data, the run options
  * with the official names, progress bars, Ctrl-C saving a checkpoint, --resume. Options left out come from the
- * checkpoint given to --resume, else from the mode's defaults ({@link DownstreamConfig#finetune()} / linprobe()).
+ * checkpoint given to --resume, else from the mode's defaults ({@link DownstreamConfig#defaults}).
  */
 abstract class DownstreamCommand implements java.util.concurrent.Callable<Integer> {
     @Spec
@@ -100,7 +100,11 @@ abstract class DownstreamCommand implements java.util.concurrent.Callable<Intege
                     choice.cropPct(cropPct, imgSize));
             if (resume != null) trainer.resume(resume);
             out.printf(Locale.ROOT, "%s on %,d images (%d classes), evaluating on %,d; %d epochs, batch %d, lr %.3g, "
-                            + "%s backend -> %s%n", mode() == DownstreamConfig.Mode.FINETUNE ? "fine-tuning" : "linear probing",
+                            + "%s backend -> %s%n", switch (mode()) {
+                        case FINETUNE -> "fine-tuning";
+                        case LINPROBE -> "linear probing";
+                        case ATTNPROBE -> "attentive probing";
+                    },
                     train.size(), train.numClasses(), val.size(), config.epochs(), config.batchSize(), config.effectiveLr(),
                     be.name(), config.outputDir());
             out.flush();
@@ -169,8 +173,7 @@ abstract class DownstreamCommand implements java.util.concurrent.Callable<Intege
     }
 
     DownstreamConfig buildConfig(DownstreamCheckpoint resumed) {
-        DownstreamConfig.Builder b = resumed != null ? resumed.config().toBuilder()
-                : mode() == DownstreamConfig.Mode.FINETUNE ? DownstreamConfig.finetune() : DownstreamConfig.linprobe();
+        DownstreamConfig.Builder b = resumed != null ? resumed.config().toBuilder() : DownstreamConfig.defaults(mode());
         if (resumed == null) b.outputDir(defaultOutput());
         if (epochs != null) b.epochs(epochs);
         if (batchSize != null) b.batchSize(batchSize);

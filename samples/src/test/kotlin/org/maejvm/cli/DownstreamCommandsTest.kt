@@ -30,6 +30,8 @@ class DownstreamCommandsTest : FunSpec({
         for (o in listOf("--checkpoint", "--data", "--layer-decay", "--drop-path", "--smoothing", "--mixup", "--cutmix",
             "--aa", "--reprob", "--resume", "--output-dir", "--epochs", "--blr")) ft shouldContain o
         mae("linprobe", "--help").second shouldContain "--no-cache-features"
+        mae("attnprobe", "--help").second shouldContain "--no-cache-features"
+        ft shouldContain "--crop-scale"
         mae("eval", "--help").second shouldContain "confusion.csv"
     }
 
@@ -55,5 +57,21 @@ class DownstreamCommandsTest : FunSpec({
         (c2 to e2) shouldBe (0 to "")
         t2 shouldContain "* Acc@1"
         Files.readAllLines(evalDir.resolve("confusion.csv"))[0] shouldContain "true\\predicted,T-shirt/top,Trouser"
+
+        // The attentive probe of the same encoder, stopped after its first epoch and resumed; eval rebuilds the probe.
+        val ap = dir.resolve("ap")
+        val (c3, t3, e3) = mae("attnprobe", "--checkpoint", ckpt.toString(), "--limit", "64", "--val-limit", "32",
+            "--batch-size", "32", "--epochs", "1", "--output-dir", ap.toString(), "--backend", "reference", "--no-progress")
+        (c3 to e3) shouldBe (0 to "")
+        t3 shouldContain "attentive probing on 64 images"
+        val (c4, t4, e4) = mae("attnprobe", "--resume", ap.resolve("checkpoint-last.safetensors").toString(), "--epochs", "2",
+            "--limit", "64", "--val-limit", "32", "--backend", "reference", "--no-progress")
+        (c4 to e4) shouldBe (0 to "")
+        t4 shouldContain "epoch 2: train loss"
+        Files.readAllLines(ap.resolve("log.txt")).size shouldBe 2
+        val (c5, t5, e5) = mae("eval", "--checkpoint", ap.resolve("checkpoint-best.safetensors").toString(), "--limit", "32",
+            "--output-dir", dir.resolve("ap-ev").toString(), "--backend", "reference", "--no-progress")
+        (c5 to e5) shouldBe (0 to "")
+        t5 shouldContain "* Acc@1"
     }
 })
