@@ -49,6 +49,7 @@ public final class MaeCli implements Callable<Integer> {
             new FinetuneCommand(),
             new LinprobeCommand(),
             new EvalCommand(),
+            new AttnprobeCommand(),
         };
     }
 
