@@ -16,7 +16,8 @@ import org.maejvm.tensor.Tensor;
 /**
  * CAE's {@code VisionTransformerEncoder}: patch embedding, a cls token, fixed 2-D sin-cos positions, BEiT blocks
  * with layer scale and q/v biases, a final LayerNorm; it runs on a chosen subset of each image's patches (the
- * visible ones for the encoder, the masked ones for the teacher). Output [B, 1 + n, D], row 0 the cls token.
+ * visible ones for the encoder, the masked ones for the teacher). Output [B, 1 + n, D], row 0 the cls token. The
+ * blocks' drop paths are set by the owner ({@link CaeModel}) before each forward.
  */
 final class CaeEncoder {
     private final Backend backend;
@@ -28,7 +29,8 @@ final class CaeEncoder {
     private Tensor source, index, tokens, dSource, clsRows, dEmbedded;
     private int batch;
 
-    CaeEncoder(ParameterSet params, String prefix, MaeConfig config, double layerScale) {
+    /** Block i's stochastic depth is {@code cae.dropPathRate(i, depth)}, rising from 0 at the first block. */
+    CaeEncoder(ParameterSet params, String prefix, MaeConfig config, double layerScale, CaeConfig cae) {
         this.backend = params.backend();
         this.config = config;
         int d = config.embedDim(), l = config.numPatches();
@@ -36,7 +38,8 @@ final class CaeEncoder {
         posEmbed = params.add(prefix + ".pos_embed", false, 1, 1 + l, d);
         patchEmbed = new PatchEmbed(params, prefix + ".patch_embed", config.patchSize(), config.inChans(), d);
         for (int i = 0; i < config.depth(); i++) {
-            blocks.add(new LayerScaleBlock(params, prefix + ".blocks." + i, d, config.numHeads(), config.mlpRatio(), layerScale));
+            blocks.add(new LayerScaleBlock(params, prefix + ".blocks." + i, d, config.numHeads(), config.mlpRatio(), layerScale,
+                    cae.dropPathRate(i, config.depth())));
         }
         norm = new LayerNorm(params, prefix + ".norm", d, LayerNorm.MAE_EPS);
     }

@@ -8,6 +8,7 @@ import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.random.RandomGenerator;
 import org.maejvm.nn.CrossAttentionBlock;
+import org.maejvm.nn.DropPath;
 import org.maejvm.nn.Layer;
 import org.maejvm.nn.LayerNorm;
 import org.maejvm.nn.LayerScaleBlock;
@@ -38,6 +39,13 @@ import org.maejvm.tensor.Tensor;
  * {@code mask_token}); the teacher's tensors are fixed parameters, saved with the model but never optimised.
  * Masked tokens are handled in the plan's ids_shuffle order ({@link MaskPlan#idsMasked()}), which for the
  * non-random strategies is ascending, as the official boolean indexing.
+ *
+ * <p>When the regressor/decoder width ({@code decoder_embed_dim}) differs from the encoder's, the official
+ * {@code encoder_to_decoder} Linear + {@code encoder_to_decoder_norm} map the encoder's latents and the teacher's
+ * targets to it. In training mode (the default) every block's residual branches get stochastic depth
+ * ({@code drop_path}, official 0.1 for base, linear in the block index): encoder, teacher (the official teacher
+ * runs in training mode too, under no_grad), regressor and decoder; masks come from {@link #reseed}'s generator,
+ * or are given explicitly ({@link #forward(Tensor, MaskPlan, Map)}).
  */
 public final class CaeModel implements PretrainModel {
     private final MaeConfig config;
@@ -52,15 +60,18 @@ public final class CaeModel implements PretrainModel {
     private final List<LayerScaleBlock> decoderBlocks = new ArrayList<>();
     private final LayerNorm neckNorm, neckNorm2;
     private final Linear head;
-    private final float[] positions; // [L, D] without the cls row, as the official regressor's pos_embed[:, 1:]
-    private boolean teacherUpdates = true;
+    private final CaeProjection projection; // null when the regressor/decoder width is the encoder's
+    private final float[] positions; // [L, D'] without the cls row, as the official regressor's pos_embed[:, 1:]
+    private final Map<String, DropPath> dropPaths = new LinkedHashMap<>(); // the blocks' with a rate > 0
+    private boolean teacherUpdates = true, training = true;
+    private RandomGenerator dropPathRng;
 
     // State of the last forward.
     private MaskPlan plan;
     private boolean normPix;
     private float loss = Float.NaN, lossMain = Float.NaN, lossAlign = Float.NaN;
     private Tensor posAll, shuffleIndex, maskedIndex, posKv, posMasked, latentTarget, queries0, latentPred, decIn, pred;
-    private Tensor targetFull, targetMasked, ones;
+    private Tensor targetFull, targetMasked, ones, teacherRows, visibleRows;
     private final List<Tensor> contexts = new ArrayList<>();
     private Tensor dPred, dAlign, dLatentPred, dUnmasked, dxq, partU, partM, dLatent;
 
@@ -74,26 +85,54 @@ public final class CaeModel implements PretrainModel {
         this.cae = cae.validate(config);
         this.backend = backend;
         this.params = new ParameterSet(backend);
-        int d = config.embedDim(), heads = cae.headsFor(config);
+        int d = config.embedDim(), dd = cae.widthFor(config), heads = cae.headsFor(config);
         double lsDec = cae.decoderLayerScaleInitValue();
-        maskToken = params.add("mask_token", true, 1, 1, d);
-        encoder = new CaeEncoder(params, "encoder", config, cae.layerScaleInitValue());
+        maskToken = params.add("mask_token", true, 1, 1, dd);
+        encoder = new CaeEncoder(params, "encoder", config, cae.layerScaleInitValue(), cae);
         CaeEncoder[] t = new CaeEncoder[1];
-        params.fixed(() -> t[0] = new CaeEncoder(params, "teacher", config, cae.layerScaleInitValue()));
+        params.fixed(() -> t[0] = new CaeEncoder(params, "teacher", config, cae.layerScaleInitValue(), cae));
         teacher = t[0];
         for (int i = 0; i < cae.regressorDepth(); i++) {
-            regressorBlocks.add(new CrossAttentionBlock(params, "pretext_neck.regressor_blocks." + i, d, heads,
-                    config.mlpRatio(), lsDec));
+            regressorBlocks.add(new CrossAttentionBlock(params, "pretext_neck.regressor_blocks." + i, dd, heads,
+                    config.mlpRatio(), lsDec, cae.dropPathRate(i, cae.regressorDepth())));
         }
         for (int i = 0; i < cae.decoderDepth(); i++) {
-            decoderBlocks.add(new LayerScaleBlock(params, "pretext_neck.decoder_blocks." + i, d, heads, config.mlpRatio(), lsDec));
+            decoderBlocks.add(new LayerScaleBlock(params, "pretext_neck.decoder_blocks." + i, dd, heads, config.mlpRatio(),
+                    lsDec, cae.dropPathRate(i, cae.decoderDepth())));
         }
-        neckNorm = new LayerNorm(params, "pretext_neck.norm", d, LayerNorm.MAE_EPS);
-        neckNorm2 = new LayerNorm(params, "pretext_neck.norm2", d, LayerNorm.MAE_EPS);
-        head = new Linear(params, "pretext_neck.head", d, config.patchDim(), true);
-        float[] withCls = positionEmbedding(d, config.gridSize());
-        positions = java.util.Arrays.copyOfRange(withCls, d, withCls.length);
-        initialize(withCls, new SplittableRandom(seed));
+        neckNorm = new LayerNorm(params, "pretext_neck.norm", dd, LayerNorm.MAE_EPS);
+        neckNorm2 = new LayerNorm(params, "pretext_neck.norm2", dd, LayerNorm.MAE_EPS);
+        head = new Linear(params, "pretext_neck.head", dd, config.patchDim(), true);
+        projection = dd != d ? new CaeProjection(params, d, dd) : null;
+        collectDropPaths();
+        float[] encoderPos = positionEmbedding(d, config.gridSize());
+        float[] neckPos = dd == d ? encoderPos : positionEmbedding(dd, config.gridSize());
+        positions = java.util.Arrays.copyOfRange(neckPos, dd, neckPos.length);
+        dropPathRng = new SplittableRandom(seed ^ 0x64726F7070617468L); // "droppath"
+        initialize(encoderPos, new SplittableRandom(seed));
+    }
+
+    /** Names every drop path with a rate > 0, in a fixed order: encoder, teacher, regressor, decoder blocks. */
+    private void collectDropPaths() {
+        for (var e : List.of(java.util.Map.entry("encoder", encoder), java.util.Map.entry("teacher", teacher))) {
+            for (int i = 0; i < e.getValue().blocks.size(); i++) {
+                LayerScaleBlock blk = e.getValue().blocks.get(i);
+                addDropPaths(e.getKey() + ".blocks." + i, blk.dropPathAttn(), blk.dropPathMlp());
+            }
+        }
+        for (int i = 0; i < regressorBlocks.size(); i++) {
+            CrossAttentionBlock blk = regressorBlocks.get(i);
+            addDropPaths("pretext_neck.regressor_blocks." + i, blk.dropPathAttn(), blk.dropPathMlp());
+        }
+        for (int i = 0; i < decoderBlocks.size(); i++) {
+            LayerScaleBlock blk = decoderBlocks.get(i);
+            addDropPaths("pretext_neck.decoder_blocks." + i, blk.dropPathAttn(), blk.dropPathMlp());
+        }
+    }
+
+    private void addDropPaths(String block, DropPath attn, DropPath mlp) {
+        if (attn.rate() > 0) dropPaths.put(block + ".drop_path.attn", attn);
+        if (mlp.rate() > 0) dropPaths.put(block + ".drop_path.mlp", mlp);
     }
 
     /**
@@ -162,10 +201,28 @@ public final class CaeModel implements PretrainModel {
     public ParameterSet parameters() { return params; }
 
     /**
-     * Whether forward moves the teacher after computing its target (default true, as official). Off, the teacher
-     * stays put: for gradient checks, where repeated forwards must see one fixed target.
+     * Whether forward moves the teacher after computing its target (default true, as official with one forward per
+     * optimizer step). Off, the teacher stays put until {@link #updateTeacher()}: the trainer moves it once per
+     * optimizer step when gradients accumulate over several forwards, and gradient checks keep one fixed target.
      */
     public CaeModel teacherUpdates(boolean on) { this.teacherUpdates = on; return this; }
+
+    /** The teacher's EMA step with the config's momentum: teacher = m · teacher + (1 - m) · encoder. */
+    public void updateTeacher() { momentumUpdate(cae.baseMomentum()); }
+
+    /** Training mode (the default) samples drop-path masks in forward; eval mode turns stochastic depth off. */
+    public CaeModel train(boolean on) { this.training = on; return this; }
+
+    public boolean training() { return training; }
+
+    /** Reseeds the generator of the drop-path masks (the trainer does it per step, so a resumed run draws the same). */
+    public void reseed(long seed) { dropPathRng = new SplittableRandom(seed); }
+
+    /**
+     * The drop paths with a rate > 0 by name ({@code encoder.blocks.3.drop_path.attn}, {@code
+     * pretext_neck.decoder_blocks.1.drop_path.mlp}, ...): the keys that {@link #forward(Tensor, MaskPlan, Map)} takes.
+     */
+    public Map<String, DropPath> dropPaths() { return java.util.Collections.unmodifiableMap(dropPaths); }
 
     /** teacher = m · teacher + (1 - m) · encoder for every encoder tensor (m = 0 copies the encoder). */
     public void momentumUpdate(double m) {
@@ -186,8 +243,17 @@ public final class CaeModel implements PretrainModel {
 
     @Override
     public float forward(Tensor imgs, MaskPlan plan) {
+        return forward(imgs, plan, null);
+    }
+
+    /**
+     * Forward with explicit drop-path keep masks (for tests and replays): for every name of {@link #dropPaths()} a
+     * 0/1 value per image (1 keeps the branch, scaled by 1 / (1 - rate)); null samples them in training mode.
+     */
+    public float forward(Tensor imgs, MaskPlan plan, Map<String, float[]> keep) {
         int b = checkImages(imgs);
-        int l = config.numPatches(), d = config.embedDim(), p = config.patchDim();
+        setDropPaths(b, keep);
+        int l = config.numPatches(), d = config.embedDim(), dd = cae.widthFor(config), p = config.patchDim();
         if (plan.batch() != b || plan.patches() != l) {
             throw new IllegalArgumentException("mask plan is for " + plan.batch() + " images of " + plan.patches()
                     + " patches, the batch has " + b + " images of " + l);
@@ -199,35 +265,52 @@ public final class CaeModel implements PretrainModel {
         int[] visible = plan.idsKeep(), masked = plan.idsMasked();
 
         // Positions: [B, L, D] per image in ids_shuffle order (visible first), the masked part for the queries.
-        posAll = reuse(posAll, b, l, d);
-        float[] expanded = new float[b * l * d];
-        for (int i = 0; i < b; i++) System.arraycopy(positions, 0, expanded, i * l * d, l * d);
+        posAll = reuse(posAll, b, l, dd);
+        float[] expanded = new float[b * l * dd];
+        for (int i = 0; i < b; i++) System.arraycopy(positions, 0, expanded, i * l * dd, l * dd);
         backend.upload(expanded, posAll);
         shuffleIndex = reuseInt(shuffleIndex, b, l);
         backend.upload(plan.idsShuffle(), shuffleIndex);
-        posKv = reuse(posKv, b, l, d);
+        posKv = reuse(posKv, b, l, dd);
         backend.gatherRows(posAll, shuffleIndex, posKv);
-        posMasked = reuse(posMasked, b, m, d);
-        backend.copyRows(b, m * d, new RowView(posKv, n * d, l * d), new RowView(posMasked, 0, m * d));
+        posMasked = reuse(posMasked, b, m, dd);
+        backend.copyRows(b, m * dd, new RowView(posKv, n * dd, l * dd), new RowView(posMasked, 0, m * dd));
 
-        // Encoder on the visible patches; the teacher on the masked ones (its target, then its EMA step).
-        Tensor latent = encoder.forward(imgs, visible, b, n); // [B, 1 + n, D]
-        Tensor teacherOut = teacher.forward(imgs, masked, b, m);
-        latentTarget = reuse(latentTarget, b, m, d);
-        backend.copyRows(b, m * d, new RowView(teacherOut, d, (1 + m) * d), new RowView(latentTarget, 0, m * d));
+        // The teacher on the masked patches: its target (through the width projection, without gradient), then
+        // its EMA step. It runs before the encoder so that the projection keeps the encoder's input for backward.
+        Tensor teacherOut = teacher.forward(imgs, masked, b, m); // [B, 1 + m, D]
+        latentTarget = reuse(latentTarget, b, m, dd);
+        if (projection == null) {
+            backend.copyRows(b, m * d, new RowView(teacherOut, d, (1 + m) * d), new RowView(latentTarget, 0, m * d));
+        } else {
+            teacherRows = reuse(teacherRows, b, m, d);
+            backend.copyRows(b, m * d, new RowView(teacherOut, d, (1 + m) * d), new RowView(teacherRows, 0, m * d));
+            projection.forwardNoGrad(teacherRows, latentTarget);
+        }
         if (teacherUpdates) momentumUpdate(cae.baseMomentum());
 
+        // The encoder on the visible patches; the regressor reads its patch latents (not the cls token).
+        Tensor latent = encoder.forward(imgs, visible, b, n); // [B, 1 + n, D]
+        RowView context;
+        if (projection == null) {
+            context = new RowView(latent, d, (1 + n) * d);
+        } else {
+            visibleRows = reuse(visibleRows, b, n, d);
+            backend.copyRows(b, n * d, new RowView(latent, d, (1 + n) * d), new RowView(visibleRows, 0, n * d));
+            context = new RowView(projection.forward(visibleRows), 0, n * dd); // [B, n, D']
+        }
+
         // Regressor: queries start as the mask token; context = [visible latents (no cls), current queries].
-        queries0 = reuse(queries0, b, m, d);
+        queries0 = reuse(queries0, b, m, dd);
         backend.fill(queries0, 0f);
         backend.addBias(queries0, maskToken.value());
         Tensor xq = queries0;
         for (int i = 0; i < regressorBlocks.size(); i++) {
             if (contexts.size() <= i) contexts.add(null);
-            Tensor ctx = reuse(contexts.get(i), b, l, d);
+            Tensor ctx = reuse(contexts.get(i), b, l, dd);
             contexts.set(i, ctx);
-            backend.copyRows(b, n * d, new RowView(latent, d, (1 + n) * d), new RowView(ctx, 0, l * d));
-            backend.copyRows(b, m * d, new RowView(xq, 0, m * d), new RowView(ctx, n * d, l * d));
+            backend.copyRows(b, n * dd, context, new RowView(ctx, 0, l * dd));
+            backend.copyRows(b, m * dd, new RowView(xq, 0, m * dd), new RowView(ctx, n * dd, l * dd));
             xq = regressorBlocks.get(i).forward(xq, ctx, posMasked, posKv);
         }
         latentPred = neckNorm.forward(xq);
@@ -237,7 +320,7 @@ public final class CaeModel implements PretrainModel {
         lossAlign = (float) (cae.alignLossWeight() * backend.maskedMseForward(latentPred, latentTarget, ones, false));
 
         // Decoder on the masked tokens only.
-        decIn = reuse(decIn, b, m, d);
+        decIn = reuse(decIn, b, m, dd);
         backend.add(latentPred, posMasked, decIn);
         Tensor x = decIn;
         for (LayerScaleBlock blk : decoderBlocks) x = blk.forward(x);
@@ -260,7 +343,41 @@ public final class CaeModel implements PretrainModel {
      */
     public Tensor encode(Tensor imgs) {
         int b = checkImages(imgs), l = config.numPatches();
+        for (LayerScaleBlock blk : encoder.blocks) {
+            blk.dropPathAttn().disable();
+            blk.dropPathMlp().disable();
+        }
         return encoder.forward(imgs, MaskPlan.none(b, l).idsKeep(), b, l);
+    }
+
+    /** Samples (training), sets (explicit masks) or turns off (eval) every drop path for a batch of {@code b}. */
+    private void setDropPaths(int b, Map<String, float[]> keep) {
+        if (keep != null) {
+            List<String> unknown = new ArrayList<>(keep.keySet());
+            unknown.removeAll(dropPaths.keySet());
+            List<String> missing = new ArrayList<>(dropPaths.keySet());
+            missing.removeAll(keep.keySet());
+            if (!unknown.isEmpty() || !missing.isEmpty()) {
+                throw new IllegalArgumentException("drop path masks: " + (missing.isEmpty() ? "" : "missing " + missing + " ")
+                        + (unknown.isEmpty() ? "" : "unknown " + unknown + " ") + "(the drop paths with a rate > 0 are "
+                        + dropPaths.keySet() + ")");
+            }
+        }
+        for (Map.Entry<String, DropPath> e : dropPaths.entrySet()) {
+            DropPath dp = e.getValue();
+            if (keep != null) {
+                float[] k = keep.get(e.getKey());
+                if (k.length != b) {
+                    throw new IllegalArgumentException("drop path mask " + e.getKey() + " has " + k.length
+                            + " entries for a batch of " + b);
+                }
+                dp.setKeepMask(k);
+            } else if (training) {
+                dp.sample(b, dropPathRng);
+            } else {
+                dp.disable();
+            }
+        }
     }
 
     // ------------------------------------------------------------------ backward
@@ -269,39 +386,40 @@ public final class CaeModel implements PretrainModel {
     public void backward(float dLoss) {
         if (plan == null) throw new IllegalStateException("backward() needs a forward() first");
         int b = plan.batch(), l = plan.patches(), n = plan.keep(), m = l - n;
-        int d = config.embedDim(), p = config.patchDim();
+        int d = config.embedDim(), dd = cae.widthFor(config), p = config.patchDim();
 
         dPred = reuse(dPred, b, m, p);
         backend.maskedMseBackward(pred, targetMasked, ones, normPix, dLoss, dPred);
         Tensor g = neckNorm2.backward(head.backward(dPred));
         for (int i = decoderBlocks.size() - 1; i >= 0; i--) g = decoderBlocks.get(i).backward(g);
         // Z_m feeds the decoder (through + positions) and the alignment loss; the teacher's target is a constant.
-        dAlign = reuse(dAlign, b, m, d);
+        dAlign = reuse(dAlign, b, m, dd);
         backend.maskedMseBackward(latentPred, latentTarget, ones, false, (float) (dLoss * cae.alignLossWeight()), dAlign);
-        dLatentPred = reuse(dLatentPred, b, m, d);
+        dLatentPred = reuse(dLatentPred, b, m, dd);
         backend.add(g, dAlign, dLatentPred);
         Tensor dq = neckNorm.backward(dLatentPred);
 
-        dUnmasked = reuse(dUnmasked, b, n, d);
+        dUnmasked = reuse(dUnmasked, b, n, dd);
         backend.fill(dUnmasked, 0f);
-        dxq = reuse(dxq, b, m, d);
-        partU = reuse(partU, b, n, d);
-        partM = reuse(partM, b, m, d);
+        dxq = reuse(dxq, b, m, dd);
+        partU = reuse(partU, b, n, dd);
+        partM = reuse(partM, b, m, dd);
         for (int i = regressorBlocks.size() - 1; i >= 0; i--) {
             CrossAttentionBlock blk = regressorBlocks.get(i);
             Tensor dIn = blk.backward(dq);
-            Tensor dCtx = blk.contextGrad(); // [B, L, D]: visible latents, then this block's input queries
-            backend.copyRows(b, n * d, new RowView(dCtx, 0, l * d), new RowView(partU, 0, n * d));
+            Tensor dCtx = blk.contextGrad(); // [B, L, D']: visible latents, then this block's input queries
+            backend.copyRows(b, n * dd, new RowView(dCtx, 0, l * dd), new RowView(partU, 0, n * dd));
             backend.add(dUnmasked, partU, dUnmasked);
-            backend.copyRows(b, m * d, new RowView(dCtx, n * d, l * d), new RowView(partM, 0, m * d));
+            backend.copyRows(b, m * dd, new RowView(dCtx, n * dd, l * dd), new RowView(partM, 0, m * dd));
             backend.add(dIn, partM, dxq);
             dq = dxq;
         }
         backend.biasGrad(dq, maskToken.grad()); // every query row started as the mask token
 
+        Tensor dVisible = projection == null ? dUnmasked : projection.backward(dUnmasked); // [B, n, D]
         dLatent = reuse(dLatent, b, 1 + n, d);
         backend.fill(dLatent, 0f); // the cls latent is not used by the regressor
-        backend.copyRows(b, n * d, new RowView(dUnmasked, 0, n * d), new RowView(dLatent, d, (1 + n) * d));
+        backend.copyRows(b, n * d, new RowView(dVisible, 0, n * d), new RowView(dLatent, d, (1 + n) * d));
         encoder.backward(dLatent);
     }
 

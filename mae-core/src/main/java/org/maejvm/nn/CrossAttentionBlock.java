@@ -6,10 +6,11 @@ import org.maejvm.tensor.Tensor;
  * CAE's regressor block ({@code RegressorBlock}): queries attend to a context sequence, with position embeddings
  * added to queries and keys but not to values, then a normalised MLP branch:
  * <pre>
- *   x   = x_q + gamma_1_cross * cross_attn(norm1_q(x_q + pos_q), k = norm1_k(x_kv + pos_k), v = norm1_v(x_kv))
+ *   x   = x_q + drop_path(gamma_1_cross * cross_attn(norm1_q(x_q + pos_q), k = norm1_k(x_kv + pos_k), v = norm1_v(x_kv)))
  *   x   = norm2_cross(x)
- *   out = x + gamma_2_cross * mlp_cross(x)
+ *   out = x + drop_path(gamma_2_cross * mlp_cross(x))
  * </pre>
+ * The two drop paths draw their own masks (one {@link DropPath} per branch), identities until a mask is set.
  * With {@code initValue} 0 the gammas are fixed ones (as the official code, which keeps them in the state_dict).
  * Shapes: x_q, pos_q [B, Nq, C]; x_kv, pos_k [B, Nk, C]; out [B, Nq, C]. pos_q and pos_k get no gradient.
  * {@link #backward} returns d(x_q); d(x_kv) is then {@link #contextGrad()}.
@@ -19,10 +20,19 @@ public final class CrossAttentionBlock extends Layer {
     private final CrossAttention crossAttn;
     private final Mlp mlp;
     private final LayerScale gamma1, gamma2;
+    private final DropPath dropPath1, dropPath2;
     private Tensor qIn, kIn, mid, out, dMid, dq, dkv;
 
     public CrossAttentionBlock(ParameterSet params, String prefix, int dim, int heads, double mlpRatio, double initValue) {
+        this(params, prefix, dim, heads, mlpRatio, initValue, 0);
+    }
+
+    /** With stochastic depth of rate {@code dropPathRate} on both residual branches. */
+    public CrossAttentionBlock(ParameterSet params, String prefix, int dim, int heads, double mlpRatio, double initValue,
+                               double dropPathRate) {
         super(params.backend());
+        dropPath1 = new DropPath(backend, dropPathRate);
+        dropPath2 = new DropPath(backend, dropPathRate);
         if (!(initValue >= 0)) throw new IllegalArgumentException("layer scale init value must be >= 0, got " + initValue);
         norm1Q = new LayerNorm(params, join(prefix, "norm1_q"), dim, LayerNorm.MAE_EPS);
         norm1K = new LayerNorm(params, join(prefix, "norm1_k"), dim, LayerNorm.MAE_EPS);
@@ -43,20 +53,20 @@ public final class CrossAttentionBlock extends Layer {
         // Each LayerNorm keeps its own output buffer, so the three normalised inputs do not alias.
         Tensor attended = crossAttn.forward(norm1Q.forward(qIn), norm1K.forward(kIn), norm1V.forward(xkv));
         mid = ensure(mid, xq.shape());
-        backend.add(xq, gamma1.forward(attended), mid);
+        dropPath1.addResidual(xq, gamma1.forward(attended), mid);
         Tensor normed = norm2.forward(mid);
         out = ensure(out, xq.shape());
-        backend.add(normed, gamma2.forward(mlp.forward(normed)), out);
+        dropPath2.addResidual(normed, gamma2.forward(mlp.forward(normed)), out);
         return out;
     }
 
     public Tensor backward(Tensor dy) {
         // out = n + g2 * mlp(n), n = norm2(mid)
         dMid = ensure(dMid, dy.shape());
-        backend.add(dy, mlp.backward(gamma2.backward(dy)), dMid);
+        backend.add(dy, mlp.backward(gamma2.backward(dropPath2.backward(dy))), dMid);
         Tensor dMidIn = norm2.backward(dMid);
         // mid = x_q + g1 * attn(...)
-        Tensor dAttended = gamma1.backward(dMidIn);
+        Tensor dAttended = gamma1.backward(dropPath1.backward(dMidIn));
         Tensor dqNorm = crossAttn.backward(dAttended);
         Tensor dkNorm = crossAttn.keyGrad(), dvNorm = crossAttn.valueGrad();
         dq = ensure(dq, dy.shape());
@@ -66,6 +76,12 @@ public final class CrossAttentionBlock extends Layer {
         backend.add(dk, norm1V.backward(dvNorm), dkv);
         return dq;
     }
+
+    /** Stochastic depth on the cross-attention branch. */
+    public DropPath dropPathAttn() { return dropPath1; }
+
+    /** Stochastic depth on the MLP branch. */
+    public DropPath dropPathMlp() { return dropPath2; }
 
     /** d(x_kv) of the last backward. */
     public Tensor contextGrad() { return dkv; }

@@ -20,10 +20,13 @@ import org.maejvm.tensor.Tensor;
 
 /**
  * Replays a CAE fixture of tools/fixtures/make_cae_fixtures.py: loads the initial weights (teacher included), runs
- * one forward with the fixture's masks (which also moves the teacher) and one backward, and compares loss terms,
+ * one forward with the fixture's masks and drop-path keep masks (which also moves the teacher) and one backward,
+ * and compares loss terms,
  * latents, prediction, every gradient and the teacher after its EMA step with PyTorch's.
  */
 public final class CaeParityCheck {
+    private static final String KEEP = "keep.";
+
     private CaeParityCheck() {}
 
     /** The encoder shape and the CAE settings of a fixture's config.json. */
@@ -40,7 +43,8 @@ public final class CaeParityCheck {
         CaeConfig cae = new CaeConfig(j.path("regressor_depth").asInt(), j.path("decoder_depth").asInt(),
                 j.path("decoder_num_heads").asInt(), j.path("layer_scale_init_value").asDouble(),
                 j.path("decoder_layer_scale_init_value").asDouble(), j.path("align_loss_weight").asDouble(),
-                j.path("base_momentum").asDouble(), CaeConfig.PIXELS);
+                j.path("base_momentum").asDouble(), CaeConfig.PIXELS, j.path("decoder_embed_dim").asInt(0),
+                j.path("drop_path").asDouble(0));
         return new Config(model.validate(), cae.validate(model));
     }
 
@@ -56,8 +60,13 @@ public final class CaeParityCheck {
         int[] maskInts = maskT.ints;
         boolean[] masked = new boolean[maskInts.length];
         for (int i = 0; i < masked.length; i++) masked[i] = maskInts[i] != 0;
+        // Drop-path keep masks, one 0/1 per image for each drop path with a rate > 0 ("keep.<name>").
+        Map<String, float[]> keep = new java.util.LinkedHashMap<>();
+        inputs.forEach((k, v) -> {
+            if (k.startsWith(KEEP)) keep.put(k.substring(KEEP.length()), v.data);
+        });
         Tensor x = backend.fromHost(imgs.data, imgs.shape());
-        float loss = model.forward(x, MaskPlan.fromMasked(masked, b, l));
+        float loss = model.forward(x, MaskPlan.fromMasked(masked, b, l), keep);
         List<TensorComparison> out = new ArrayList<>();
         out.add(scalar("loss", loss, expected, tolerance));
         out.add(scalar("loss_main", model.lossMain(), expected, tolerance));

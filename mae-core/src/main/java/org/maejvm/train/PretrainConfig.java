@@ -253,6 +253,8 @@ public record PretrainConfig(
         if (!present.has("log_freq")) b.logFreq(d.logFreq);
         if (!present.has("world_size")) b.worldSize(d.worldSize);
         if (!present.has("norm_pix_loss") && model != null) b.normPixLoss(model.normPixLoss());
+        // A cae section may give only what it changes (old checkpoints also lack the newer fields).
+        if (cae != null && present.has("cae")) b.cae(cae.withDefaultsFor(present.get("cae")));
         return b.build();
     }
 

@@ -13,13 +13,11 @@ import java.util.function.BooleanSupplier;
 import org.maejvm.data.Batch;
 import org.maejvm.io.AtomicFiles;
 import org.maejvm.io.Safetensors;
-import java.util.SplittableRandom;
 import org.maejvm.model.CaeModel;
 import org.maejvm.model.MaeModel;
 import org.maejvm.model.MaskPlan;
 import org.maejvm.model.PretrainModel;
 import org.maejvm.model.masking.MaskingStrategy;
-import org.maejvm.model.masking.RandomMasking;
 import org.maejvm.nn.Parameter;
 import org.maejvm.ops.Backend;
 import org.maejvm.optim.AdamW;
@@ -68,6 +66,7 @@ public final class Pretrainer {
         }
         if (config.isCae()) {
             CaeModel cae = new CaeModel(config.modelConfig(), config.caeConfig(), backend, config.seed());
+            cae.teacherUpdates(false); // moved in optimizerStep, once per optimizer step
             this.model = cae;
             this.optimizer = CaeModel.adamW(cae.parameters(), (float) config.weightDecay());
         } else {
@@ -235,15 +234,12 @@ public final class Pretrainer {
         }
         model.backend().upload(batch.images(), images);
         int patches = model.config().numPatches();
-        MaskPlan plan;
-        if (masking instanceof RandomMasking) {
-            plan = MaskPlan.random(noise.noise(config.seed(), global, batch, patches), batch.size(), patches, config.maskRatio());
-        } else {
-            // Other strategies draw from the same per-step stream as the default noise.
-            SplittableRandom rng = new SplittableRandom(Streams.derive(config.seed(), Streams.NOISE, global));
-            int grid = model.config().gridSize();
-            plan = masking.plan(batch.size(), grid, grid, config.maskRatio(), rng);
-        }
+        // Every strategy masks image i from row i of the noise, so per-image noise gives the same masks wherever an
+        // image lands (another rank, another step of an accumulation cycle).
+        int grid = model.config().gridSize();
+        MaskPlan plan = masking.planFromNoise(noise.noise(config.seed(), global, batch, patches), batch.size(), grid, grid,
+                config.maskRatio());
+        if (model instanceof CaeModel cae) cae.reseed(Streams.derive(config.seed(), Streams.DROP_PATH, global));
         float loss = model.forward(images, plan);
         if (!Float.isFinite(loss)) throw new TrainingDivergedException(epoch, step, loss);
         model.backward(1f / config.accumIter());
@@ -261,6 +257,9 @@ public final class Pretrainer {
             throw TrainingDivergedException.gradient(epoch, step, loss, norm, firstNonFiniteGradient());
         }
         if (config.clipGrad() != null) clipToNorm(norm, config.clipGrad());
+        // CAE's teacher moves once per optimizer step, towards the encoder every forward of the cycle used (with
+        // accum_iter 1 exactly the official update inside the forward).
+        if (model instanceof CaeModel cae) cae.updateTeacher();
         optimizer.step(lr);
         model.parameters().zeroGrad();
     }

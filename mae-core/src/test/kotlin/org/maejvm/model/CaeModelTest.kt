@@ -18,7 +18,7 @@ class CaeModelTest : FunSpec({
     val be = ReferenceBackend()
     // 8x8 RGB, 2x2 patches (16 tokens), width 8, 2 encoder blocks; 1 regressor and 1 decoder block
     val tiny = MaeConfig(8, 2, 3, 8, 2, 2, 8, 1, 2, 2.0, false)
-    val tinyCae = CaeConfig.defaults().withDepths(1, 1)
+    val tinyCae = CaeConfig.defaults().withDepths(1, 1).withDropPath(0.0)
 
     fun images(batch: Int, config: MaeConfig, seed: Long): org.maejvm.tensor.Tensor {
         val rng = SplittableRandom(seed)
@@ -181,7 +181,7 @@ class CaeModelTest : FunSpec({
         val model = CaeModel(tiny, tinyCae, be, 16)
         shouldThrow<IllegalArgumentException> { model.forward(images(1, tiny, 1), MaskPlan.none(1, 16)) }.message shouldContain "masked patch"
         shouldThrow<IllegalArgumentException> { model.forward(be.zeros(1, 1, 8, 8), MaskPlan.none(1, 16)) }.message shouldContain "expected images"
-        shouldThrow<IllegalArgumentException> { CaeModel(tiny, CaeConfig(0, 1, 3, 0.1, 0.1, 2.0, 0.0, "dalle"), be) }.message
+        shouldThrow<IllegalArgumentException> { CaeModel(tiny, CaeConfig(0, 1, 3, 0.1, 0.1, 2.0, 0.0, "dalle", 0, 0.0), be) }.message
             .let { it shouldContain "regressor_depth"; it shouldContain "decoder_num_heads 3"; it shouldContain "DALL-E" }
     }
 })

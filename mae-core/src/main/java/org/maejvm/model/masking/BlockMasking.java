@@ -11,7 +11,7 @@ import org.maejvm.model.MaskPlan;
  * masked count reaches {@code int(L * ratio)}; each rectangle gets up to 10 attempts to cover at least one new
  * patch without overshooting. When the blocks stall short of the count (BEiT would stop there), or to make every
  * image mask the same number, the rest is masked uniformly at random among the visible patches, as CAE's generator
- * does to keep a fixed count.
+ * does to keep a fixed count. In a plan each image draws from a generator seeded by its noise row.
  *
  * @param minPatches smallest block area; 0 picks 16 at 14x14 (BEiT's value), scaled with the grid's area, at least 4
  * @param maxPatches largest block area; 0 = no limit beyond the remaining count
@@ -46,12 +46,13 @@ public record BlockMasking(int minPatches, int maxPatches, double minAspect) imp
     }
 
     @Override
-    public MaskPlan plan(int batch, int gridH, int gridW, double maskRatio, RandomGenerator rng) {
-        MaskingStrategy.checkSizes(batch, gridH, gridW);
+    public MaskPlan planFromNoise(float[] noise, int batch, int gridH, int gridW, double maskRatio) {
+        MaskingStrategy.checkNoise(noise, batch, gridH, gridW);
         int patches = gridH * gridW;
         int count = patches - MaskingStrategy.keepCount(patches, maskRatio);
         boolean[] masked = new boolean[batch * patches];
         for (int b = 0; b < batch; b++) {
+            RandomGenerator rng = MaskingStrategy.imageRandom(noise, b, patches);
             System.arraycopy(sample(gridH, gridW, count, rng).masked(), 0, masked, b * patches, patches);
         }
         return MaskPlan.fromMasked(masked, batch, patches);

@@ -10,8 +10,9 @@ import org.maejvm.model.MaskPlan;
  * without replacement with probabilities proportional to per-patch weights ({@code torch.multinomial(w, n,
  * replacement=False)}), so patches inside a focus region are masked more often (weight > 1) or less often
  * (weight < 1) than the rest. Sampled with Efraimidis-Spirakis keys: the n patches with the smallest
- * {@code -ln(u) / w} are exactly a sequential draw proportional to the remaining weights. A patch of weight 0 is
- * masked only when the positive-weight patches do not suffice.
+ * {@code -ln(u) / w} are exactly a sequential draw proportional to the remaining weights, where u is the image's
+ * row of the masking noise (so with equal weights this is random masking). A patch of weight 0 is masked only when
+ * the positive-weight patches do not suffice.
  *
  * <p>The weights come from a box in image fractions (x0, y0, x1, y1; a patch is inside when its centre is) with
  * one weight inside and 1 outside, or from a whole weight map.
@@ -78,33 +79,40 @@ public final class FocusMasking implements MaskingStrategy {
     }
 
     @Override
-    public MaskPlan plan(int batch, int gridH, int gridW, double maskRatio, RandomGenerator rng) {
-        MaskingStrategy.checkSizes(batch, gridH, gridW);
+    public MaskPlan planFromNoise(float[] noise, int batch, int gridH, int gridW, double maskRatio) {
+        MaskingStrategy.checkNoise(noise, batch, gridH, gridW);
         int patches = gridH * gridW;
         int count = patches - MaskingStrategy.keepCount(patches, maskRatio);
         float[] w = weightsFor(gridH, gridW);
         boolean[] masked = new boolean[batch * patches];
         for (int b = 0; b < batch; b++) {
-            boolean[] one = sample(w, count, rng);
-            System.arraycopy(one, 0, masked, b * patches, patches);
+            System.arraycopy(sample(w, count, noise, b * patches), 0, masked, b * patches, patches);
         }
         return MaskPlan.fromMasked(masked, batch, patches);
     }
 
-    /** One image: {@code count} patches drawn without replacement proportionally to {@code w}. */
+    /** One image: {@code count} patches drawn without replacement proportionally to {@code w}, from fresh uniforms. */
     public static boolean[] sample(float[] w, int count, RandomGenerator rng) {
+        float[] u = new float[w.length];
+        for (int i = 0; i < u.length; i++) u[i] = rng.nextFloat();
+        return sample(w, count, u, 0);
+    }
+
+    /**
+     * One image from its noise row {@code u[offset .. offset + w.length)}: Efraimidis-Spirakis keys
+     * {@code -ln(u) / w} (Exp(w) variables), the {@code count} smallest masked. With equal weights the masked set is
+     * that of random masking on the same row (the largest noise values); weight-0 patches (key infinite) come last,
+     * ordered by their noise in the same way.
+     */
+    public static boolean[] sample(float[] w, int count, float[] u, int offset) {
         int n = w.length;
         if (count < 0 || count > n) throw new IllegalArgumentException("cannot mask " + count + " of " + n + " patches");
         double[] key = new double[n];
-        double[] tie = new double[n];
-        for (int i = 0; i < n; i++) {
-            double u = rng.nextDouble();
-            key[i] = w[i] > 0 ? -Math.log(1.0 - u) / w[i] : Double.POSITIVE_INFINITY; // Exp(rate w): 1 - u in (0, 1]
-            tie[i] = rng.nextDouble(); // random order among weight-0 patches
-        }
+        for (int i = 0; i < n; i++) key[i] = w[i] > 0 ? -Math.log(u[offset + i]) / w[i] : Double.POSITIVE_INFINITY;
         Integer[] order = new Integer[n];
         for (int i = 0; i < n; i++) order[i] = i;
-        Arrays.sort(order, (a, b) -> key[a] != key[b] ? Double.compare(key[a], key[b]) : Double.compare(tie[a], tie[b]));
+        Arrays.sort(order, (a, b) -> key[a] != key[b] ? Double.compare(key[a], key[b])
+                : Float.compare(u[offset + b], u[offset + a]));
         boolean[] masked = new boolean[n];
         for (int k = 0; k < count; k++) masked[order[k]] = true;
         return masked;

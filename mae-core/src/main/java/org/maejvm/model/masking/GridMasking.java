@@ -7,7 +7,7 @@ import org.maejvm.model.MaskPlan;
  * Regular masking: the grid is cut into {@code cell x cell} squares and one patch of each is kept, at the same
  * position (row offset, column offset) inside every square, so the mask ratio is exactly 1 - 1 / cell² (0.75 for
  * 2x2, as MAE's grid-sampling ablation). The offset is the top-left patch, or drawn per image when
- * {@code randomOffset}.
+ * {@code randomOffset} (from a generator seeded by the image's noise row).
  */
 public record GridMasking(int cell, boolean randomOffset) implements MaskingStrategy {
 
@@ -32,13 +32,14 @@ public record GridMasking(int cell, boolean randomOffset) implements MaskingStra
     }
 
     @Override
-    public MaskPlan plan(int batch, int gridH, int gridW, double maskRatio, RandomGenerator rng) {
-        MaskingStrategy.checkSizes(batch, gridH, gridW);
+    public MaskPlan planFromNoise(float[] noise, int batch, int gridH, int gridW, double maskRatio) {
+        MaskingStrategy.checkNoise(noise, batch, gridH, gridW);
         String problem = problem(gridH, gridW, maskRatio);
         if (problem != null) throw new IllegalArgumentException(problem);
         int patches = gridH * gridW;
         boolean[] masked = new boolean[batch * patches];
         for (int b = 0; b < batch; b++) {
+            RandomGenerator rng = randomOffset ? MaskingStrategy.imageRandom(noise, b, patches) : null;
             int dy = randomOffset ? rng.nextInt(cell) : 0;
             int dx = randomOffset ? rng.nextInt(cell) : 0;
             for (int i = 0; i < gridH; i++) {
