@@ -85,4 +85,17 @@ class CaeWeightsTest : FunSpec({
         loaded.name() shouldBe "cae_test"
         withClue("MaeModel.encode of the loaded file vs CaeModel.encode") { relDiff(be.toHost(loaded.model().encode(imgs)), expected) shouldBeLessThan 1e-5 }
     }
+
+    test("a CAE whose regressor/decoder is narrower (encoder_to_decoder present) loads the same way: its encoder features") {
+        val wide = CaeModel(config, CaeConfig.defaults().withDepths(1, 1).withDecoder(12, 3), be, 5)
+        wide.parameters().load(cae.parameters().stateDict().filterKeys { it.startsWith("encoder.") }, false)
+        wide.parameters().stateDict().keys.any { it.startsWith("encoder_to_decoder") } shouldBe true
+        val model = VitClassifier(ClassifierConfig.linprobe(config, 10), be)
+        val report = EncoderWeights.load(model, wide.parameters().stateDict())
+        report.unexpected().shouldBeEmpty()
+        model.train(false)
+        val feats = be.toHost(model.forwardFeatures(imgs))
+        val cls = FloatArray(2 * 8) { i -> expected[(i / 8) * 17 * 8 + i % 8] }
+        withClue("relative difference") { relDiff(feats, cls) shouldBeLessThan 1e-5 }
+    }
 })

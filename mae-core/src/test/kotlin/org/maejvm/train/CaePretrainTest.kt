@@ -4,6 +4,7 @@ import io.kotest.assertions.throwables.shouldThrow
 import io.kotest.assertions.withClue
 import io.kotest.core.spec.style.FunSpec
 import io.kotest.engine.spec.tempdir
+import io.kotest.matchers.doubles.shouldBeGreaterThan
 import io.kotest.matchers.doubles.shouldBeLessThan
 import io.kotest.matchers.shouldBe
 import io.kotest.matchers.string.shouldContain
@@ -14,6 +15,7 @@ import org.maejvm.model.MaskPlan
 import org.maejvm.model.PretrainModel
 import org.maejvm.model.masking.GridMasking
 import org.maejvm.model.masking.MaskingSpec
+import kotlin.math.abs
 
 /** CAE and the masking strategies through the shared pretraining loop: training, checkpoints, exact resume. */
 class CaePretrainTest : FunSpec({
@@ -53,6 +55,78 @@ class CaePretrainTest : FunSpec({
         resumed.pretrainModel().snapshot() shouldBe full.pretrainModel().snapshot()
         // the config round-trips with its method and CAE settings
         Checkpoint.read(dir.resolve("checkpoint-2.safetensors")).config().isCae() shouldBe true
+    }
+
+    fun PretrainModel.encoderAndTeacher(): Map<String, FloatArray> = parameters().all()
+        .filter { it.name().startsWith("encoder.") || it.name().startsWith("teacher.") }
+        .associate { it.name() to backend().toHost(it.value()) }
+
+    test("with accum_iter 2 the teacher moves once per optimizer step, towards the encoder of that cycle") {
+        val m = 0.5f
+        val c = cae(null, epochs = 1).toBuilder().accumIter(2).lr(5e-3).warmupEpochs(0.0)
+            .cae(CaeConfig.defaults().withDepths(1, 1).withBaseMomentum(m.toDouble()).withDropPath(0.0)).build()
+        val t = Pretrainer(c, TinyRuns.source(), TinyRuns.backend()) // 4 steps: 2 cycles
+        val w0 = t.pretrainModel().encoderAndTeacher()
+        val afterStep = ArrayList<Map<String, FloatArray>>()
+        var forwards = 0
+        t.listener {
+            if (it is TrainingEvent.Step) { forwards++; if (it.optimizerStepped) afterStep += t.pretrainModel().encoderAndTeacher() }
+        }.run()
+        forwards shouldBe 4
+        afterStep.size shouldBe 2
+        val w1 = afterStep[0]
+        val end = afterStep[1]
+        var moved = 0.0
+        for ((k, teacher) in end) if (k.startsWith("teacher.")) {
+            val e = "encoder." + k.removePrefix("teacher.")
+            // cycle 1 (encoder W0): T1 = m T0 + (1 - m) W0 = W0, since T0 is a copy of W0; cycle 2 (encoder W1):
+            // T2 = m W0 + (1 - m) W1. Moving per forward would give m² W0 + (1 - m²) W1 instead.
+            val t0 = w0.getValue(k); val e0 = w0.getValue(e); val e1 = w1.getValue(e)
+            for (i in teacher.indices) {
+                t0[i] shouldBe e0[i]
+                val expected = m * e0[i] + (1 - m) * e1[i]
+                withClue("$k[$i]") { abs(teacher[i] - expected).toDouble() shouldBeLessThan 1e-6 * (1 + abs(expected)) }
+                moved = maxOf(moved, abs((m * m * e0[i] + (1 - m * m) * e1[i]) - expected).toDouble())
+            }
+            afterStep[0].getValue(k).toList() shouldBe e0.toList() // T1 = W0
+        }
+        withClue("the encoder moved enough to tell once-per-step from once-per-forward: $moved") { moved shouldBeGreaterThan 1e-4 }
+    }
+
+    test("accum_iter 2 with batch b equals batch 2b for CAE with block masking (per-image noise: same masks, one EMA step)") {
+        val n = 16
+        val imgs = TinyRuns.images(n)
+        val small = EpochSource.fixed(TinyRuns.fixedBatches(imgs, n, 4))
+        val large = EpochSource.fixed(TinyRuns.fixedBatches(imgs, n, 8))
+        fun run(batch: Int, accum: Int, src: EpochSource): Pretrainer {
+            val c = TinyRuns.config(null, epochs = 3, batch = batch, accum = accum).toBuilder().method("cae").maskRatio(0.5)
+                .maskStrategy("block").cae(CaeConfig.defaults().withDepths(1, 1).withBaseMomentum(0.5).withDropPath(0.0)).build()
+            return Pretrainer(c, src, TinyRuns.backend()).maskingNoise(MaskingNoise.PER_IMAGE).also { it.run() }
+        }
+        val a = run(4, 2, small).pretrainModel().snapshot()
+        val b = run(8, 1, large).pretrainModel().snapshot()
+        var worst = 0.0
+        var where = ""
+        for ((k, v) in a) {
+            // a LayerNorm bias before the keys shifts a softmax row by a constant: its true gradient is 0 and Adam
+            // turns the rounding noise into lr-sized steps, so it is not comparable (as the MAE key bias)
+            if (k.endsWith("norm1_k.bias")) continue
+            val u = b.getValue(k)
+            for (i in v.indices) {
+                val d = abs(v[i] - u[i]).toDouble() / (1e-3 + abs(u[i]))
+                if (d > worst) { worst = d; where = "$k[$i]: ${v[i]} vs ${u[i]}" }
+            }
+        }
+        withClue("largest relative difference $worst at $where") { worst shouldBeLessThan 1e-3 }
+        val init = Pretrainer(cae(null), TinyRuns.source(), TinyRuns.backend()).pretrainModel().snapshot()
+        (init.getValue("teacher.blocks.0.attn.qkv.weight") == a.getValue("teacher.blocks.0.attn.qkv.weight")) shouldBe false
+    }
+
+    test("a cae section may give only some fields: the others are the official defaults; new fields round-trip") {
+        val c = PretrainConfig.fromJson("""{"method": "cae", "cae": {"align_loss_weight": 1.5, "drop_path": 0.2}}""")
+        c.caeConfig() shouldBe CaeConfig.defaults().withAlignLossWeight(1.5).withDropPath(0.2)
+        val wide = cae(null).toBuilder().cae(CaeConfig.defaults().withDepths(1, 1).withDecoder(12, 3)).build().validate()
+        PretrainConfig.fromJson(wide.toJson()).caeConfig() shouldBe wide.caeConfig()
     }
 
     test("an MAE checkpoint does not resume a CAE run") {

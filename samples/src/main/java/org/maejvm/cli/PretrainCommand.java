@@ -100,8 +100,17 @@ final class PretrainCommand implements Callable<Integer> {
     @Option(names = "--align-loss-weight", description = "CAE: weight of the alignment loss (default 2).")
     Double alignLossWeight;
 
-    @Option(names = "--base-momentum", description = "CAE: EMA momentum of the teacher (default 0, as official: a copy).")
+    @Option(names = "--base-momentum", description = "CAE: EMA momentum of the teacher, applied once per optimizer step "
+            + "(default 0, as official: a copy).")
     Double baseMomentum;
+
+    @Option(names = "--drop-path", description = "CAE: stochastic-depth rate of the last block of encoder, regressor and "
+            + "decoder, rising linearly from 0 (default 0.1, as official for base; 0 turns it off).")
+    Double dropPath;
+
+    @Option(names = "--cae-decoder-embed-dim", paramLabel = "N", description = "CAE: width of the regressor and decoder "
+            + "(default: the encoder's; another width adds the official encoder_to_decoder projection).")
+    Integer caeDecoderEmbedDim;
 
     @Option(names = "--norm-pix-loss", description = "Predict per-patch normalised pixels (official flag).")
     Boolean normPixLoss;
@@ -177,11 +186,16 @@ final class PretrainCommand implements Callable<Integer> {
         // CAE's recipe masks 98 of 196 patches; only when nothing else chose a ratio.
         if (maskRatio == null && fresh && sofar.isCae()) b.maskRatio(0.5);
         if (maskRatio != null) b.maskRatio(maskRatio);
-        if (alignLossWeight != null || baseMomentum != null) {
-            if (!sofar.isCae()) throw new IllegalArgumentException("--align-loss-weight and --base-momentum need --method cae");
+        if (alignLossWeight != null || baseMomentum != null || dropPath != null || caeDecoderEmbedDim != null) {
+            if (!sofar.isCae()) {
+                throw new IllegalArgumentException("--align-loss-weight, --base-momentum, --drop-path and "
+                        + "--cae-decoder-embed-dim need --method cae");
+            }
             CaeConfig cae = sofar.caeConfig();
             if (alignLossWeight != null) cae = cae.withAlignLossWeight(alignLossWeight);
             if (baseMomentum != null) cae = cae.withBaseMomentum(baseMomentum);
+            if (dropPath != null) cae = cae.withDropPath(dropPath);
+            if (caeDecoderEmbedDim != null) cae = cae.withDecoder(caeDecoderEmbedDim, cae.decoderNumHeads());
             b.cae(cae);
         }
         if (normPixLoss != null) b.normPixLoss(normPixLoss);

@@ -59,23 +59,31 @@ class PretrainCaeCommandTest : FunSpec({
     test("--method, --mask-strategy and the CAE options are listed; bad values are named") {
         val (code, out, _) = run("pretrain", "--help")
         code shouldBe 0
-        for (o in listOf("--method", "--mask-strategy", "--align-loss-weight", "--base-momentum")) out shouldContain o
+        for (o in listOf("--method", "--mask-strategy", "--align-loss-weight", "--base-momentum", "--drop-path",
+            "--cae-decoder-embed-dim")) out shouldContain o
         run("pretrain", "--mask-strategy", "blocks", "--data", "fashion-mnist").third shouldContain "known: random, block, grid, focus"
         run("pretrain", "--mask-strategy", "grid", "--mask-ratio", "0.5", "--data", "fashion-mnist").third shouldContain "0.75"
         run("pretrain", "--method", "byol", "--data", "fashion-mnist").third shouldContain "method must be 'mae' or 'cae'"
         run("pretrain", "--align-loss-weight", "1", "--data", "fashion-mnist").third shouldContain "need --method cae"
+        run("pretrain", "--drop-path", "0.2", "--data", "fashion-mnist").third shouldContain "need --method cae"
+        run("pretrain", "--method", "cae", "--drop-path", "1.5", "--data", "fashion-mnist").third shouldContain "drop_path must be in [0, 1)"
+        run("pretrain", "--method", "cae", "--cae-decoder-embed-dim", "30", "--data", "fashion-mnist").third shouldContain
+            "multiple of 4"
     }
 
     test("pretrain --method cae trains with block masking at ratio 0.5 and saves encoder, teacher and neck").config(enabled = haveFashionMnist) {
         val dir = tempdir().toPath()
         val (code, out, err) = run("pretrain", "--method", "cae", "--data", "fashion-mnist", "--limit", "32",
             "--batch-size", "16", "--epochs", "1", "--lr", "1e-3", "--output", dir.toString(), "--backend", "reference",
-            "--no-progress")
+            "--no-progress", "--drop-path", "0.2", "--cae-decoder-embed-dim", "64")
         (code to err) shouldBe (0 to "")
         out shouldContain "CAE mae_vit_tiny_fmnist (block masking, ratio 0.5)"
         out shouldContain "epoch 1/1: loss"
         val ck = Checkpoint.read(dir.resolve("checkpoint-last.safetensors"))
         ck.config().isCae() shouldBe true
+        ck.config().caeConfig().dropPath() shouldBe 0.2
+        ck.config().caeConfig().decoderEmbedDim() shouldBe 64
+        ck.tensors().getValue("encoder_to_decoder.weight").shape().toList() shouldBe listOf(64, 96)
         for (k in listOf("teacher.cls_token", "encoder.blocks.0.gamma_1", "pretext_neck.regressor_blocks.0.cross_attn.q_bias")) {
             ck.tensors().containsKey(k) shouldBe true
         }

@@ -58,6 +58,42 @@ class MaskingStrategiesTest : FunSpec({
         }
     }
 
+    for (spec in strategies) {
+        test("$spec: image i's mask depends only on noise row i (as random masking), so ranks and resumed runs agree") {
+            val s = MaskingSpec.parse(spec)
+            val rng = SplittableRandom(17)
+            val l = 64
+            val noise = FloatArray(4 * l) { rng.nextFloat() }
+            val batch = s.planFromNoise(noise, 4, 8, 8, 0.75)
+            for (i in 0 until 4) {
+                // the same row alone, and as the second image of another batch
+                val alone = s.planFromNoise(noise.copyOfRange(i * l, (i + 1) * l), 1, 8, 8, 0.75)
+                val other = FloatArray(l) { rng.nextFloat() }
+                val pair = s.planFromNoise(other + noise.copyOfRange(i * l, (i + 1) * l), 2, 8, 8, 0.75)
+                withClue("$spec image $i") {
+                    alone.mask().toList() shouldBe batch.mask().copyOfRange(i * l, (i + 1) * l).toList()
+                    pair.mask().copyOfRange(l, 2 * l).toList() shouldBe alone.mask().toList()
+                }
+            }
+            // and plan(rng) is planFromNoise of the noise drawn row-major from the generator
+            val drawn = SplittableRandom(3).let { r -> FloatArray(2 * l) { r.nextFloat() } }
+            s.plan(2, 8, 8, 0.75, SplittableRandom(3)).idsShuffle().toList() shouldBe
+                s.planFromNoise(drawn, 2, 8, 8, 0.75).idsShuffle().toList()
+        }
+    }
+
+    test("focus masking with equal weights masks exactly what random masking masks from the same noise") {
+        val rng = SplittableRandom(21)
+        val noise = FloatArray(6 * 49) { rng.nextFloat() }
+        for (ratio in listOf(0.5, 0.75)) {
+            val random = RandomMasking().planFromNoise(noise, 6, 7, 7, ratio)
+            val focus = FocusMasking.box(0.25, 0.25, 0.75, 0.75, 1.0).planFromNoise(noise, 6, 7, 7, ratio)
+            focus.mask().toList() shouldBe random.mask().toList()
+        }
+        shouldThrow<IllegalArgumentException> { BlockMasking().planFromNoise(FloatArray(10), 1, 4, 4, 0.5) }
+            .message shouldContain "expected batch x patches = 1 x 16"
+    }
+
     test("random strategy draws the same noise as MAE's argsort of uniform noise") {
         val rng = SplittableRandom(9)
         val noise = FloatArray(3 * 16) { rng.nextFloat() }
