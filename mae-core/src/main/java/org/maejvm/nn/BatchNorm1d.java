@@ -6,8 +6,9 @@ import org.maejvm.tensor.Tensor;
  * torch.nn.BatchNorm1d on [N, C] features. Training: each column is normalised with the batch mean and the biased
  * batch variance, and the running statistics are updated as torch does (momentum 0.1, the UNBIASED variance).
  * Eval: the running statistics normalise. With {@code affine} a per-feature weight (1) and bias (0) follow.
- * State-dict names are torch's: {@code weight}, {@code bias}, {@code running_mean}, {@code running_var}
- * ({@code num_batches_tracked} is not kept: with a fixed momentum torch does not read it).
+ * State-dict names are torch's: {@code weight}, {@code bias}, {@code running_mean}, {@code running_var} and
+ * {@code num_batches_tracked} (counted per training forward, saved and loaded as torch does; with a fixed momentum
+ * neither torch nor this class reads it).
  *
  * <p>Built from existing ops: BatchNorm over the batch is LayerNorm over the rows of the transpose [C, N].
  * The transposes are GEMMs with an identity (or, on the way back, with diag(weight), which applies the affine
@@ -21,6 +22,7 @@ public final class BatchNorm1d extends Layer {
     private final float eps;
     private final double momentum;
     private final Parameter weight, bias, runningMean, runningVar;
+    private final Counter numBatchesTracked;
     private boolean training = true;
 
     // Step buffers. T = transposed [C, N].
@@ -46,6 +48,7 @@ public final class BatchNorm1d extends Layer {
         runningMean = params.add(join(prefix, "running_mean"), false, features);
         runningVar = params.add(join(prefix, "running_var"), false, features);
         backend.fill(runningVar.value(), 1f);
+        numBatchesTracked = params.addCounter(join(prefix, "num_batches_tracked"));
     }
 
     /** Training mode (batch statistics, running statistics updated) or eval mode (running statistics). */
@@ -56,6 +59,9 @@ public final class BatchNorm1d extends Layer {
     public Parameter runningMean() { return runningMean; }
 
     public Parameter runningVar() { return runningVar; }
+
+    /** Training forwards so far (torch's {@code num_batches_tracked}). */
+    public Counter numBatchesTracked() { return numBatchesTracked; }
 
     /** x [N, C] to y [N, C]. */
     public Tensor forward(Tensor input) {
@@ -108,6 +114,7 @@ public final class BatchNorm1d extends Layer {
         }
         backend.upload(rm, runningMean.value());
         backend.upload(rv, runningVar.value());
+        numBatchesTracked.increment();
     }
 
     private Tensor forwardEval(int n) {
