@@ -129,6 +129,20 @@ class DownstreamTrainerTest : FunSpec({
         }
     }
 
+    test("the fine-tuning recipe follows the image size: light augmentation up to 32 px, the official one above") {
+        val small = DownstreamConfig.finetuneFor(28).build()
+        listOf(small.cropScale(), small.reprob(), small.layerDecay(), small.blr()) shouldBe listOf(0.35, 0.0, 0.85, 1e-2)
+        small.aa() shouldBe null
+        val official = DownstreamConfig.finetuneFor(224).build()
+        listOf(official.cropScale(), official.reprob(), official.layerDecay(), official.blr()) shouldBe listOf(0.08, 0.25, 0.75, 1e-3)
+        official.aa() shouldBe "rand-m9-mstd0.5-inc1"
+        // A config written before crop_min_scale existed reads back with the official crop.
+        val old = DownstreamConfig.fromJson(official.toJson().replace(",\"crop_min_scale\":null", ""))
+        old.cropScale() shouldBe 0.08
+        shouldThrow<IllegalArgumentException> { DownstreamConfig.finetune().cropMinScale(0.0).build() }.message shouldContain
+            "crop_min_scale must be in (0, 1], got 0.0"
+    }
+
     test("bad settings are refused with every problem named") {
         shouldThrow<IllegalArgumentException> {
             DownstreamConfig.finetune().epochs(0).batchSize(15).mixup(0.8).build()

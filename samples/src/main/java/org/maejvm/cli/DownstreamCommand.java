@@ -77,10 +77,10 @@ abstract class DownstreamCommand implements java.util.concurrent.Callable<Intege
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
         DownstreamCheckpoint resumed = resume == null ? null : DownstreamCheckpoint.read(resume);
-        DownstreamConfig config = buildConfig(resumed);
+        // Resuming rebuilds the checkpoint's own classifier; otherwise the encoder of --checkpoint / --model.
+        MaeConfig encoder = resumed == null ? encoderConfig() : null;
+        DownstreamConfig config = buildConfig(resumed, encoder == null ? resumed.classifier().imgSize() : encoder.imgSize());
         try (Backend be = Backends.create(backend, threads)) {
-            // Resuming rebuilds the checkpoint's own classifier; otherwise the encoder of --checkpoint / --model.
-            MaeConfig encoder = resumed == null ? encoderConfig() : null;
             int channels = resumed != null ? resumed.classifier().inChans() : encoder.inChans();
             int imgSize = resumed != null ? resumed.classifier().imgSize() : encoder.imgSize();
             DataChoice choice = new DataChoice(data, DataChoice.Split.TRAIN);
@@ -107,6 +107,12 @@ abstract class DownstreamCommand implements java.util.concurrent.Callable<Intege
                     },
                     train.size(), train.numClasses(), val.size(), config.epochs(), config.batchSize(), config.effectiveLr(),
                     be.name(), config.outputDir());
+            if (mode() == DownstreamConfig.Mode.FINETUNE) {
+                out.printf(Locale.ROOT, "augmentation: RandomResizedCrop %.2f-1 + flip, RandAugment %s, random erasing %.2f; "
+                                + "layer decay %.2f, drop path %.2f, label smoothing %.2f, warmup %.1f epoch(s)%n",
+                        config.cropScale(), config.aa() == null ? "off" : config.aa(), config.reprob(), config.layerDecay(),
+                        config.dropPath(), config.smoothing(), config.warmupEpochs());
+            }
             out.flush();
             return runWithCtrlC(out, trainer, !noProgress, config.outputDir());
         }
@@ -172,8 +178,13 @@ abstract class DownstreamCommand implements java.util.concurrent.Callable<Intege
         return ModelPresets.named("mae_vit_tiny_fmnist");
     }
 
-    DownstreamConfig buildConfig(DownstreamCheckpoint resumed) {
-        DownstreamConfig.Builder b = resumed != null ? resumed.config().toBuilder() : DownstreamConfig.defaults(mode());
+    /** The mode's starting settings for an encoder of {@code imgSize} (fine-tuning picks a recipe by size). */
+    DownstreamConfig.Builder defaults(int imgSize) {
+        return DownstreamConfig.defaults(mode());
+    }
+
+    DownstreamConfig buildConfig(DownstreamCheckpoint resumed, int imgSize) {
+        DownstreamConfig.Builder b = resumed != null ? resumed.config().toBuilder() : defaults(imgSize);
         if (resumed == null) b.outputDir(defaultOutput());
         if (epochs != null) b.epochs(epochs);
         if (batchSize != null) b.batchSize(batchSize);

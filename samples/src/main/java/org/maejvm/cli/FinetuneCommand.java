@@ -11,9 +11,15 @@ import picocli.CommandLine.Option;
             + "Mixup/CutMix), evaluating top-1/top-5 after every epoch.",
     "Writes checkpoint-best.safetensors, checkpoint-last.safetensors, log.txt (one JSON object per epoch), eval.json "
             + "and confusion.csv (best epoch) to --output-dir. Ctrl-C saves a checkpoint; --resume continues exactly.",
-    "Defaults are the official ones scaled for small data: 10 epochs (1 warmup), batch 64, blr 1e-3."
+    "Defaults (--recipe auto): for images up to 32 px (Fashion-MNIST, CIFAR) the small-image recipe: "
+            + "RandomResizedCrop scale 0.35-1 + flip, no RandAugment, no random erasing, blr 1e-2, layer decay 0.85, "
+            + "0.5 warmup epochs; for larger images the official one (RandAugment, erasing 0.25, crop 0.08-1, blr 1e-3, "
+            + "layer decay 0.75). Both: 10 epochs, batch 64, drop path 0.1, smoothing 0.1. Options given override them."
 })
 final class FinetuneCommand extends DownstreamCommand {
+    @Option(names = "--recipe", paramLabel = "auto|official|small", defaultValue = "auto", description = "Starting "
+            + "settings: 'official' (main_finetune.py), 'small' (for 28-32 px images) or 'auto' (small up to 32 px; "
+            + "default).") String recipe;
     @Option(names = "--layer-decay", description = "Layer-wise lr decay (default 0.75).") Double layerDecay;
     @Option(names = "--drop-path", description = "Stochastic depth rate (default 0.1).") Double dropPath;
     @Option(names = "--smoothing", description = "Label smoothing (default 0.1).") Double smoothing;
@@ -31,6 +37,16 @@ final class FinetuneCommand extends DownstreamCommand {
     @Override DownstreamConfig.Mode mode() { return DownstreamConfig.Mode.FINETUNE; }
 
     @Override String defaultOutput() { return "finetune_output"; }
+
+    @Override
+    DownstreamConfig.Builder defaults(int imgSize) {
+        return switch (recipe.toLowerCase(java.util.Locale.ROOT)) {
+            case "auto" -> DownstreamConfig.finetuneFor(imgSize);
+            case "official" -> DownstreamConfig.finetune();
+            case "small" -> DownstreamConfig.finetuneSmallImages();
+            default -> throw new IllegalArgumentException("--recipe must be auto, official or small, got '" + recipe + "'");
+        };
+    }
 
     @Override
     void applyOwn(DownstreamConfig.Builder b) {

@@ -32,6 +32,8 @@ class DownstreamCommandsTest : FunSpec({
         mae("linprobe", "--help").second shouldContain "--no-cache-features"
         mae("attnprobe", "--help").second shouldContain "--no-cache-features"
         ft shouldContain "--crop-scale"
+        ft shouldContain "--recipe"
+        mae("finetune", "--recipe", "huge").third shouldContain "--recipe must be auto, official or small, got 'huge'"
         mae("eval", "--help").second shouldContain "confusion.csv"
     }
 
