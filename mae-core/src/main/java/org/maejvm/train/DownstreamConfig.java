@@ -10,9 +10,9 @@ import java.util.List;
 import org.maejvm.data.RandomResizedCrop;
 
 /**
- * Everything that decides a fine-tuning or linear-probing run, with the argument names of the official
- * {@code main_finetune.py} / {@code main_linprobe.py}. {@link #finetune()} and {@link #linprobe()} give their
- * defaults, with the epochs and warmup scaled down for small data (the official 100 / 90 epochs are for ImageNet).
+ * Everything that decides a fine-tuning, linear-probing or attentive-probing run, with the argument names of the
+ * official {@code main_finetune.py} / {@code main_linprobe.py} (and CAE's {@code run_attentive.py}).
+ * {@link #finetune()}, {@link #linprobe()} and {@link #attnprobe()} give their defaults, with the epochs and warmup scaled down for small data (the official 100 / 90 epochs are for ImageNet).
  *
  * <p>Fine-tuning: AdamW with layer-wise lr decay, label smoothing, optional Mixup/CutMix, RandAugment and random
  * erasing, drop path. Linear probing: the encoder frozen, BatchNorm1d (no affine) + linear head, LARS, no

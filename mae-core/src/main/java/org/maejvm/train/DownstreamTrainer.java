@@ -41,14 +41,16 @@ import org.maejvm.tensor.DType;
 import org.maejvm.tensor.Tensor;
 
 /**
- * The fine-tuning loop of the official {@code main_finetune.py} and the linear-probing loop of
- * {@code main_linprobe.py} ({@link DownstreamConfig.Mode}), on a {@link VitClassifier} the caller has built and
- * loaded (e.g. with {@code EncoderWeights}). Per step: the lr follows warmup + cosine at the fractional epoch;
+ * The fine-tuning loop of the official {@code main_finetune.py}, the linear-probing loop of
+ * {@code main_linprobe.py} and CAE's attentive probing ({@code run_attentive.py}) ({@link DownstreamConfig.Mode}),
+ * on a {@link VitClassifier} the caller has built and loaded (e.g. with {@code EncoderWeights}; attentive probing
+ * needs the {@code ATTENTIVE} head). Per step: the lr follows warmup + cosine at the fractional epoch;
  * targets are label-smoothed one-hot rows or Mixup/CutMix mixtures; soft-target cross-entropy; backward; optional
- * gradient clipping; AdamW with layer-wise lr decay (fine-tuning) or LARS on the head (probing). After each epoch
- * the model is evaluated on the validation data (top-1/top-5, loss); {@code checkpoint-best.safetensors} keeps the
- * best top-1, {@code checkpoint-last.safetensors} the position to resume from, {@code log.txt} one JSON object per
- * epoch with the official keys ({@code train_loss}, {@code train_lr}, {@code test_acc1}, {@code test_acc5},
+ * gradient clipping; AdamW with layer-wise lr decay (fine-tuning), LARS on the head (linear probing) or SGD with
+ * momentum on the probe (attentive probing); probes train on features of the frozen encoder cached once by default.
+ * After each epoch the model is evaluated on the validation data (top-1/top-5, loss);
+ * {@code checkpoint-best.safetensors} keeps the best top-1, {@code checkpoint-last.safetensors} the position to
+ * resume from, {@code log.txt} one JSON object per epoch with the official keys ({@code train_loss}, {@code train_lr}, {@code test_acc1}, {@code test_acc5},
  * {@code test_loss}), and {@code eval.json} / {@code confusion.csv} the best epoch's evaluation.
  *
  * <p>A run is a pure function of (config, model, data): data order and augmentation come from (seed, epoch, index),
