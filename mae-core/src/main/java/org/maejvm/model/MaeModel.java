@@ -11,6 +11,7 @@ import org.maejvm.nn.Linear;
 import org.maejvm.nn.Parameter;
 import org.maejvm.nn.ParameterSet;
 import org.maejvm.nn.PatchEmbed;
+import org.maejvm.nn.Workspace;
 import org.maejvm.ops.Backend;
 import org.maejvm.ops.RowView;
 import org.maejvm.tensor.DType;
@@ -44,7 +45,7 @@ public final class MaeModel implements PretrainModel {
     private boolean normPix;
     private Tensor imgs, encSource, encIndex, decSource, decIndex, pred, target, mask;
     private Tensor encTokens, decTokens, predFull;
-    private Tensor dEncSource, dDecSource, dPredFull, dPred, clsRows, maskRows, dEmbedded, dDecEmbed;
+    private Tensor dDecSource, dPredFull, dPred, clsRows, maskRows, dDecEmbed;
     private float loss = Float.NaN;
 
     public MaeModel(MaeConfig config, Backend backend) {
@@ -213,29 +214,49 @@ public final class MaeModel implements PretrainModel {
         backend.fill(dPredFull, 0f);
         backend.copyRows(b, l * p, new RowView(dPred, 0, l * p), new RowView(dPredFull, p, (1 + l) * p));
 
-        Tensor g = decoderNorm.backward(decoderPred.backward(dPredFull));
-        for (int i = decoderBlocks.size() - 1; i >= 0; i--) g = decoderBlocks.get(i).backward(g);
+        // Token gradients between the layers go through two workspace buffers per width, ping-pong, so the
+        // backward holds two [B, T, C] gradients at a time whatever the depth.
+        Workspace ws = params.workspace();
+        Tensor g = ws.borrow(b, 1 + l, dd), spare = ws.borrow(b, 1 + l, dd);
+        decoderPred.backwardInto(dPredFull, spare);
+        decoderNorm.backwardInto(spare, g);
+        for (int i = decoderBlocks.size() - 1; i >= 0; i--) {
+            decoderBlocks.get(i).backwardInto(g, spare);
+            Tensor t = g; g = spare; spare = t;
+        }
         // Undo the unshuffle: scatter token grads back to [cls, kept..., mask token] rows.
         dDecSource = ensure(dDecSource, b, 2 + keep, dd);
         backend.fill(dDecSource, 0f);
         backend.scatterAddRows(g, decIndex, dDecSource);
+        ws.release(g);
+        ws.release(spare);
         maskRows = ensure(maskRows, b, dd);
         backend.copyRows(b, dd, new RowView(dDecSource, (1 + keep) * dd, (2 + keep) * dd), new RowView(maskRows, 0, dd));
         backend.biasGrad(maskRows, maskToken.grad());
         dDecEmbed = ensure(dDecEmbed, b, 1 + keep, dd);
         backend.copyRows(b, (1 + keep) * dd, new RowView(dDecSource, 0, (2 + keep) * dd), new RowView(dDecEmbed, 0, (1 + keep) * dd));
 
-        g = norm.backward(decoderEmbed.backward(dDecEmbed));
-        for (int i = blocks.size() - 1; i >= 0; i--) g = blocks.get(i).backward(g);
-        dEncSource = ensure(dEncSource, b, 1 + l, d);
+        g = ws.borrow(b, 1 + keep, d);
+        spare = ws.borrow(b, 1 + keep, d);
+        decoderEmbed.backwardInto(dDecEmbed, spare);
+        norm.backwardInto(spare, g);
+        for (int i = blocks.size() - 1; i >= 0; i--) {
+            blocks.get(i).backwardInto(g, spare);
+            Tensor t = g; g = spare; spare = t;
+        }
+        Tensor dEncSource = ws.borrow(b, 1 + l, d);
         backend.fill(dEncSource, 0f);
         backend.scatterAddRows(g, encIndex, dEncSource);
+        ws.release(g);
+        ws.release(spare);
         clsRows = ensure(clsRows, b, d);
         backend.copyRows(b, d, new RowView(dEncSource, 0, (1 + l) * d), new RowView(clsRows, 0, d));
         backend.biasGrad(clsRows, clsToken.grad());
-        dEmbedded = ensure(dEmbedded, b, l, d);
+        Tensor dEmbedded = ws.borrow(b, l, d);
         backend.copyRows(b, l * d, new RowView(dEncSource, d, (1 + l) * d), new RowView(dEmbedded, 0, l * d));
+        ws.release(dEncSource);
         patchEmbed.backward(dEmbedded);
+        ws.release(dEmbedded);
     }
 
     // ------------------------------------------------------------------ results of the last forward

@@ -6,15 +6,29 @@ import org.maejvm.tensor.DType;
 import org.maejvm.tensor.Tensor;
 
 /**
- * Base of the layers: each keeps the activations its backward needs and owns its output and input-gradient
- * buffers, reused from step to step while the shapes stay the same (so the steady state allocates nothing).
- * A tensor returned by forward or backward stays valid until that layer's next forward or backward.
+ * Base of the layers: each keeps the activations its backward needs in its own buffers, reused from step to step
+ * while the shapes stay the same (so the steady state allocates nothing). A tensor returned by forward or backward
+ * stays valid until that layer's next forward or backward.
+ *
+ * <p>Memory plan: what backward needs from forward is the layer's own; what is needed only within one call (the
+ * gradients passed between the sub-layers of a block, a residual branch before it is added) is borrowed from the
+ * model's {@link Workspace} and released before the call returns, so those buffers exist once per model, not once
+ * per layer. Composite layers therefore call their parts through the {@code forward(x, out)} and
+ * {@code backward(dy, dx)} forms, which write into a buffer the caller provides.
  */
 public abstract class Layer {
     protected final Backend backend;
+    protected final Workspace workspace;
 
     protected Layer(Backend backend) {
         this.backend = backend;
+        this.workspace = new Workspace(backend);
+    }
+
+    /** A layer of a model: shares the model's workspace. */
+    protected Layer(ParameterSet params) {
+        this.backend = params.backend();
+        this.workspace = params.workspace();
     }
 
     /** Returns {@code current} if it already has this shape, otherwise a new zeroed tensor of the shape. */

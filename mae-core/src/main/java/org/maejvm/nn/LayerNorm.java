@@ -12,7 +12,7 @@ public final class LayerNorm extends Layer {
     private Tensor x, y, mean, rstd, dx;
 
     public LayerNorm(ParameterSet params, String prefix, int dim, float eps) {
-        super(params.backend());
+        super(params);
         this.dim = dim;
         this.eps = eps;
         this.weight = params.add(join(prefix, "weight"), true, dim);
@@ -32,7 +32,12 @@ public final class LayerNorm extends Layer {
 
     public Tensor backward(Tensor dy) {
         dx = ensure(dx, x.shape());
-        backend.layerNormBackward(dy, x, weight.value(), mean, rstd, dx, weight.grad(), bias.grad());
+        backwardInto(dy, dx);
         return dx;
+    }
+
+    /** Writes the input gradient into {@code inputGrad} (shaped as the input); accumulates the weight and bias grads. */
+    public void backwardInto(Tensor dy, Tensor inputGrad) {
+        backend.layerNormBackward(dy, x, weight.value(), mean, rstd, inputGrad, weight.grad(), bias.grad());
     }
 }

@@ -14,7 +14,7 @@ import org.maejvm.tensor.Tensor;
 final class PackedSelfAttention {
     private final Backend backend;
     private final int dim, heads;
-    private Tensor attnOut, lse, dqkv;
+    private Tensor attnOut, lse;
     private AttentionShape shape;
 
     PackedSelfAttention(Backend backend, int dim, int heads) {
@@ -36,12 +36,10 @@ final class PackedSelfAttention {
         return attnOut;
     }
 
-    /** Gradient of the packed rows [B, T, 3C] from that of the attention output; {@code packed} as in forward. */
-    Tensor backward(Tensor packed, Tensor dAttn) {
-        dqkv = Layer.reuse(backend, dqkv, DType.F32, packed.shape());
+    /** Writes the gradient of the packed rows [B, T, 3C] into {@code dqkv}; {@code packed} as in forward. */
+    void backwardInto(Tensor packed, Tensor dAttn, Tensor dqkv) {
         backend.attentionBackward(shape, view(packed, 0), view(packed, dim), view(packed, 2 * dim), RowView.of(attnOut),
                 RowView.of(dAttn), lse, view(dqkv, 0), view(dqkv, dim), view(dqkv, 2 * dim));
-        return dqkv;
     }
 
     private RowView view(Tensor packed, int offset) {

@@ -16,13 +16,18 @@ public final class ParameterSet {
     private final Backend backend;
     private final Map<String, Parameter> byName = new LinkedHashMap<>();
     private final Map<String, Counter> counters = new LinkedHashMap<>();
+    private final Workspace workspace;
     private int frozenDepth;
 
     public ParameterSet(Backend backend) {
         this.backend = backend;
+        this.workspace = new Workspace(backend);
     }
 
     public Backend backend() { return backend; }
+
+    /** The scratch buffers the layers of this model share (activation gradients, residual branches). */
+    public Workspace workspace() { return workspace; }
 
     /** Registers a zero-initialised parameter; trainable ones get a zeroed gradient of the same shape. */
     public Parameter add(String name, boolean trainable, int... shape) {

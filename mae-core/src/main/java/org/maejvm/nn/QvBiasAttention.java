@@ -14,9 +14,10 @@ public final class QvBiasAttention extends Layer {
     private final Linear qkv, proj;
     private final Tensor packedBias, dPackedBias, dPart;
     private final PackedSelfAttention core;
+    private Tensor y, dx;
 
     public QvBiasAttention(ParameterSet params, String prefix, int dim, int heads) {
-        super(params.backend());
+        super(params);
         this.core = new PackedSelfAttention(backend, dim, heads);   // checks dim and heads before anything registers
         this.dim = dim;
         // Official registration order: q_bias, v_bias (the module's own), then qkv, proj.
@@ -30,6 +31,13 @@ public final class QvBiasAttention extends Layer {
     }
 
     public Tensor forward(Tensor x) {
+        y = ensure(y, x.shape());
+        forwardInto(x, y);
+        return y;
+    }
+
+    /** Writes the output into {@code out} (shaped as x); keeps qkv and the attention output for backward. */
+    public void forwardInto(Tensor x, Tensor out) {
         if (x.rank() != 3 || x.dim(2) != dim) {
             throw new IllegalArgumentException("attention(" + dim + ") needs [B, T, " + dim + "], got " + x);
         }
@@ -38,17 +46,29 @@ public final class QvBiasAttention extends Layer {
         backend.copy(qBias.value(), 0, packedBias, 0, dim);
         backend.copy(vBias.value(), 0, packedBias, 2 * dim, dim);
         backend.addBias(packed, packedBias);
-        return proj.forward(core.forward(packed));
+        proj.forwardInto(core.forward(packed), out);
     }
 
     public Tensor backward(Tensor dy) {
-        Tensor dAttn = proj.backward(dy);
-        Tensor dqkv = core.backward(qkv.lastOutput(), dAttn);
+        dx = ensure(dx, dy.shape());
+        backwardInto(dy, dx);
+        return dx;
+    }
+
+    /** Writes the input gradient into {@code inputGrad}; the gradients in between are workspace scratch. */
+    public void backwardInto(Tensor dy, Tensor inputGrad) {
+        Tensor packed = qkv.lastOutput();
+        Tensor dAttn = workspace.borrow(dy.shape());
+        proj.backwardInto(dy, dAttn);
+        Tensor dqkv = workspace.borrow(packed.shape());
+        core.backwardInto(packed, dAttn, dqkv);
+        workspace.release(dAttn);
         backend.fill(dPackedBias, 0f);
         backend.biasGrad(dqkv, dPackedBias);
         accumulatePart(0, qBias);
         accumulatePart(2 * dim, vBias);
-        return qkv.backward(dqkv);
+        qkv.backwardInto(dqkv, inputGrad);
+        workspace.release(dqkv);
     }
 
     private void accumulatePart(int offset, Parameter bias) {
