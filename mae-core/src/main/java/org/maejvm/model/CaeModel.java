@@ -30,7 +30,9 @@ import org.maejvm.tensor.Tensor;
  *       masked patches' positions added to queries) and whose keys/values are [Z_v, queries] (positions added to
  *       keys), predicts the masked latents Z_m, normalised by {@code pretext_neck.norm};</li>
  *   <li>a teacher, an EMA copy of the encoder without gradient, encodes the masked patches alone: the alignment
- *       loss is λ · MSE(Z_m, teacher latents); after it the teacher moves: t = m · t + (1 - m) · encoder;</li>
+ *       loss is λ · MSE(Z_m, teacher latents); after it the teacher moves: t = m · t + (1 - m) · encoder (in
+ *       forward, unless {@link #teacherUpdates} is off and the trainer calls {@link #updateTeacher} once per
+ *       optimizer step);</li>
  *   <li>the decoder, BEiT blocks on the masked tokens only (Z_m + positions), then {@code norm2} and {@code head},
  *       predicts the masked patches' pixels (per-patch normalised with norm_pix_loss): loss_main = MSE.</li>
  * </ol>

@@ -4,8 +4,9 @@ import java.util.SplittableRandom;
 import org.maejvm.data.Batch;
 
 /**
- * The uniform noise [B, L] whose argsort decides MAE's masking (the official {@code torch.rand(N, L)}). The default
- * draws it from a generator derived from (seed, global step), so a resumed run masks exactly as an uninterrupted one.
+ * The uniform noise [B, L] whose argsort decides MAE's masking (the official {@code torch.rand(N, L)}); every other
+ * masking strategy also masks image i from row i alone ({@code MaskingStrategy.planFromNoise}). The default draws it
+ * from a generator derived from (seed, global step), so a resumed run masks exactly as an uninterrupted one.
  */
 @FunctionalInterface
 public interface MaskingNoise {
