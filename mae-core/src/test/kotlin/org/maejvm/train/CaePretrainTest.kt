@@ -129,6 +129,24 @@ class CaePretrainTest : FunSpec({
         PretrainConfig.fromJson(wide.toJson()).caeConfig() shouldBe wide.caeConfig()
     }
 
+    test("with drop path on (regressor and decoder block 1 at 0.3), resume is still bit-identical") {
+        val dir = tempdir().toPath()
+        val c = cae(dir, epochs = 2).toBuilder().keepLast(5)
+            .cae(CaeConfig.defaults().withDepths(2, 2).withDropPath(0.3)).build()
+        val full = Pretrainer(c.toBuilder().outputDir(null as String?).build(), TinyRuns.source(), TinyRuns.backend())
+        (full.pretrainModel() as CaeModel).dropPaths().size shouldBe 4
+        full.run()
+        Pretrainer(c, TinyRuns.source(), TinyRuns.backend()).run()
+        val resumed = Pretrainer(c, TinyRuns.source(), TinyRuns.backend()).resume(dir.resolve("checkpoint-0.safetensors"))
+        resumed.run()
+        resumed.pretrainModel().snapshot() shouldBe full.pretrainModel().snapshot()
+        // and stochastic depth did change the run: another seed for the masks gives other weights
+        val noDrop = Pretrainer(c.toBuilder().outputDir(null as String?).cae(CaeConfig.defaults().withDepths(2, 2)
+            .withDropPath(0.0)).build(), TinyRuns.source(), TinyRuns.backend())
+        noDrop.run()
+        (noDrop.pretrainModel().snapshot() == full.pretrainModel().snapshot()) shouldBe false
+    }
+
     test("an MAE checkpoint does not resume a CAE run") {
         val dir = tempdir().toPath()
         Pretrainer(TinyRuns.config(dir, epochs = 1), TinyRuns.source(), TinyRuns.backend()).run()
