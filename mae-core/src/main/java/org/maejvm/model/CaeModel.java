@@ -46,8 +46,9 @@ import org.maejvm.tensor.Tensor;
  * {@code encoder_to_decoder} Linear + {@code encoder_to_decoder_norm} map the encoder's latents and the teacher's
  * targets to it. In training mode (the default) every block's residual branches get stochastic depth
  * ({@code drop_path}, official 0.1 for base, linear in the block index): encoder, teacher (the official teacher
- * runs in training mode too, under no_grad), regressor and decoder; masks come from {@link #reseed}'s generator,
- * or are given explicitly ({@link #forward(Tensor, MaskPlan, Map)}).
+ * runs in training mode too, under no_grad), regressor and decoder; masks come from per-image seeds
+ * ({@link #dropPathSeeds}, as the trainer gives them), else {@link #reseed}'s generator, or are given explicitly
+ * ({@link #forward(Tensor, MaskPlan, Map)}).
  */
 public final class CaeModel implements PretrainModel {
     private final MaeConfig config;
@@ -67,6 +68,7 @@ public final class CaeModel implements PretrainModel {
     private final Map<String, DropPath> dropPaths = new LinkedHashMap<>(); // the blocks' with a rate > 0
     private boolean teacherUpdates = true, training = true;
     private RandomGenerator dropPathRng;
+    private long[] imageSeeds; // per-image drop-path seeds for the next forward, or null: dropPathRng for the batch
 
     // State of the last forward.
     private MaskPlan plan;
@@ -217,8 +219,16 @@ public final class CaeModel implements PretrainModel {
 
     public boolean training() { return training; }
 
-    /** Reseeds the generator of the drop-path masks (the trainer does it per step, so a resumed run draws the same). */
+    /** Reseeds the generator of the drop-path masks of the whole batch (used when no per-image seeds are given). */
     public void reseed(long seed) { dropPathRng = new SplittableRandom(seed); }
+
+    /**
+     * Per-image seeds for the drop-path masks of the next forward: image i's keep values, for every drop path in
+     * {@link #dropPaths()} order, come from its own generator. The trainer derives them from the images' masking
+     * noise rows, so an image drops the same branches wherever it lands (another rank, another step of an
+     * accumulation cycle, a resumed run). Used once, then the batch generator of {@link #reseed} again.
+     */
+    public void dropPathSeeds(long[] perImage) { imageSeeds = perImage.clone(); }
 
     /**
      * The drop paths with a rate > 0 by name ({@code encoder.blocks.3.drop_path.attn}, {@code
@@ -365,9 +375,24 @@ public final class CaeModel implements PretrainModel {
                         + dropPaths.keySet() + ")");
             }
         }
+        long[] seeds = imageSeeds;
+        imageSeeds = null;
+        if (seeds != null && seeds.length != b) {
+            throw new IllegalArgumentException("drop path seeds for " + seeds.length + " images, the batch has " + b);
+        }
+        SplittableRandom[] perImage = null;
+        if (seeds != null && keep == null && training) {
+            perImage = new SplittableRandom[b];
+            for (int i = 0; i < b; i++) perImage[i] = new SplittableRandom(seeds[i]);
+        }
         for (Map.Entry<String, DropPath> e : dropPaths.entrySet()) {
             DropPath dp = e.getValue();
-            if (keep != null) {
+            if (perImage != null) {
+                // timm's floor(keep_prob + U[0, 1)), one draw per image from its own generator
+                float[] k = new float[b];
+                for (int i = 0; i < b; i++) k[i] = (float) Math.floor(1 - dp.rate() + perImage[i].nextDouble());
+                dp.setKeepMask(k);
+            } else if (keep != null) {
                 float[] k = keep.get(e.getKey());
                 if (k.length != b) {
                     throw new IllegalArgumentException("drop path mask " + e.getKey() + " has " + k.length

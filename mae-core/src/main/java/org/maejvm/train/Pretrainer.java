@@ -237,9 +237,16 @@ public final class Pretrainer {
         // Every strategy masks image i from row i of the noise, so per-image noise gives the same masks wherever an
         // image lands (another rank, another step of an accumulation cycle).
         int grid = model.config().gridSize();
-        MaskPlan plan = masking.planFromNoise(noise.noise(config.seed(), global, batch, patches), batch.size(), grid, grid,
-                config.maskRatio());
-        if (model instanceof CaeModel cae) cae.reseed(Streams.derive(config.seed(), Streams.DROP_PATH, global));
+        float[] rows = noise.noise(config.seed(), global, batch, patches);
+        MaskPlan plan = masking.planFromNoise(rows, batch.size(), grid, grid, config.maskRatio());
+        if (model instanceof CaeModel cae) {
+            // CAE's drop-path masks follow the same per-image contract, from a stream of their own.
+            long[] seeds = new long[batch.size()];
+            for (int i = 0; i < seeds.length; i++) {
+                seeds[i] = Streams.derive(MaskingStrategy.rowHash(rows, i, patches), Streams.DROP_PATH);
+            }
+            cae.dropPathSeeds(seeds);
+        }
         float loss = model.forward(images, plan);
         if (!Float.isFinite(loss)) throw new TrainingDivergedException(epoch, step, loss);
         model.backward(1f / config.accumIter());

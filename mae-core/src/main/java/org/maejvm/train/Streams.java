@@ -4,7 +4,7 @@ package org.maejvm.train;
 final class Streams {
     static final long NOISE = 0x4E4F495345L;   // "NOISE": masking noise per global step
     static final long SHUFFLE = 0x5348554646L; // "SHUFF": in-memory epoch order
-    static final long DROP_PATH = 0x4450415448L; // "DPATH": CAE's stochastic-depth masks per global step
+    static final long DROP_PATH = 0x4450415448L; // "DPATH": CAE's stochastic-depth masks, per image
     private static final long GOLDEN = 0x9E3779B97F4A7C15L;
 
     private Streams() {}

@@ -16,16 +16,16 @@ import org.maejvm.train.Pretrainer
 import org.maejvm.train.TinyRuns
 
 /**
- * CAE with block masking, data-parallel: the non-random strategies mask each image from its own noise row, so with
- * per-image noise 2 ranks with batch 2 see the masks of 1 process with batch 4, and the EMA teacher (moved once per
- * optimizer step on every rank) stays equal too.
+ * CAE with block masking and drop path, data-parallel: the non-random strategies mask each image from its own noise
+ * row and the drop-path masks derive from it too, so with per-image noise 2 ranks with batch 2 see the masks of 1
+ * process with batch 4, and the EMA teacher (moved once per optimizer step on every rank) stays equal too.
  */
 class CaeDataParallelTest : FunSpec({
     val images = 16
 
     fun config(batch: Int, world: Int): PretrainConfig = TinyRuns.config(null, epochs = 2, batch = batch).toBuilder()
         .minLr(1e-6).worldSize(world).method("cae").maskRatio(0.5).maskStrategy("block")
-        .cae(CaeConfig.defaults().withDepths(1, 1).withBaseMomentum(0.5).withDropPath(0.0)).build()
+        .cae(CaeConfig.defaults().withDepths(2, 2).withBaseMomentum(0.5).withDropPath(0.3)).build()
 
     fun train(sync: GradientSync, batch: Int): Map<String, FloatArray> {
         val world = sync.worldSize()
@@ -38,7 +38,7 @@ class CaeDataParallelTest : FunSpec({
         return m.parameters().all().associate { it.name() to m.backend().toHost(it.value()) }
     }
 
-    test("2 ranks with batch 2 train CAE (block masking, EMA teacher) to the weights of 1 process with batch 4") {
+    test("2 ranks with batch 2 train CAE (block masking, drop path, EMA teacher) to the weights of 1 process with batch 4") {
         val single = train(GradientSync.NONE, 4)
         val comms = LocalCommunicator.group(2, Duration.ofSeconds(60))
         val ranks = Ranks.run(2, Duration.ofSeconds(120)) { r -> comms[r].use { train(it, 2) } }

@@ -93,14 +93,14 @@ class CaePretrainTest : FunSpec({
         withClue("the encoder moved enough to tell once-per-step from once-per-forward: $moved") { moved shouldBeGreaterThan 1e-4 }
     }
 
-    test("accum_iter 2 with batch b equals batch 2b for CAE with block masking (per-image noise: same masks, one EMA step)") {
+    test("accum_iter 2 with batch b equals batch 2b for CAE with block masking and drop path (per-image noise: same masks, one EMA step)") {
         val n = 16
         val imgs = TinyRuns.images(n)
         val small = EpochSource.fixed(TinyRuns.fixedBatches(imgs, n, 4))
         val large = EpochSource.fixed(TinyRuns.fixedBatches(imgs, n, 8))
         fun run(batch: Int, accum: Int, src: EpochSource): Pretrainer {
             val c = TinyRuns.config(null, epochs = 3, batch = batch, accum = accum).toBuilder().method("cae").maskRatio(0.5)
-                .maskStrategy("block").cae(CaeConfig.defaults().withDepths(1, 1).withBaseMomentum(0.5).withDropPath(0.0)).build()
+                .maskStrategy("block").cae(CaeConfig.defaults().withDepths(2, 2).withBaseMomentum(0.5).withDropPath(0.3)).build()
             return Pretrainer(c, src, TinyRuns.backend()).maskingNoise(MaskingNoise.PER_IMAGE).also { it.run() }
         }
         val a = run(4, 2, small).pretrainModel().snapshot()

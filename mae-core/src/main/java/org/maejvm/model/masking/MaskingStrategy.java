@@ -68,15 +68,23 @@ public interface MaskingStrategy {
     }
 
     /**
-     * A generator for image {@code image}, seeded by a SplitMix64 hash of the bits of its noise row: equal rows give
-     * equal generators, and any change to a row reseeds it completely.
+     * A generator for image {@code image}, seeded by {@link #rowHash}: equal rows give equal generators, and any
+     * change to a row reseeds it completely.
      */
     static SplittableRandom imageRandom(float[] noise, int image, int patches) {
+        return new SplittableRandom(rowHash(noise, image, patches));
+    }
+
+    /**
+     * A SplitMix64 hash of the bits of image {@code image}'s noise row: a per-image seed that other per-image
+     * randomness (CAE's drop-path masks) can derive its own streams from.
+     */
+    static long rowHash(float[] noise, int image, int patches) {
         long h = 0x6D61736B696E67L; // "masking"
         for (int j = 0, base = image * patches; j < patches; j++) {
             h = mix(h + 0x9E3779B97F4A7C15L + Float.floatToRawIntBits(noise[base + j]));
         }
-        return new SplittableRandom(h);
+        return h;
     }
 
     private static long mix(long z) {
