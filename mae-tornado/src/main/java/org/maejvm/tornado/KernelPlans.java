@@ -23,12 +23,14 @@ import uk.ac.manchester.tornado.api.types.arrays.IntArray;
  * scalars (every step of a training loop, whose activations are reused buffers) runs its frozen plan again, with
  * no new graph and no recompilation.
  *
- * <p>Transfer policy, the one place it lives: every tensor's buffer goes to the device when the tensor is
- * created and stays there (persistOnDevice); kernel graphs use tensors where they are (consumeFromDevice) and
- * copy only their own small parameter and scratch buffers, once (FIRST_EXECUTION). What moves per run is only
- * what a graph declares EVERY_EXECUTION: the host's uploads and downloads (a batch, the noise), scalar results
- * (a loss, a sum) and a few optimizer hyper-parameters. Plans share buffers by object identity, which TornadoVM
- * tracks per device. The least recently used plans are closed once there are more than {@link #CAPACITY}.
+ * <p>Transfer policy, the one place it lives: the host copy of a tensor (its TornadoVM array) is the current
+ * one. A kernel graph copies the tensors it uses to the device before every run and back after it
+ * (EVERY_EXECUTION); its own small parameter and scratch buffers go once (FIRST_EXECUTION). TornadoVM 5.2 keeps
+ * device buffers per task graph: {@code persistOnDevice}/{@code consumeFromDevice} hand a buffer only to the
+ * next graph of the same execution plan, so separate plans cannot share device-resident tensors (on the real
+ * runtime a consumed buffer of another plan is a null device buffer). Keeping a training step on the device
+ * needs the step's kernels in one task graph (docs/TORNADO.md). The least recently used plans are closed once
+ * there are more than {@link #CAPACITY}.
  */
 final class KernelPlans implements AutoCloseable {
     static final int CAPACITY = 4096;
@@ -86,29 +88,6 @@ final class KernelPlans implements AutoCloseable {
         }
         plan.execute();
         return plan;
-    }
-
-    /**
-     * Runs the transfer plan of one buffer: to the device (after the host wrote it) or back to the host. Such a
-     * graph holds only the transfer and an idle anchor task.
-     */
-    void transfer(Object buffer, boolean toDevice) {
-        List<Object> key = key(toDevice ? "upload" : "download", buffer);
-        Plan plan = plans.get(key);
-        if (plan == null) {
-            TaskGraph g = new TaskGraph((String) key.get(0) + "_" + graphs++);
-            if (toDevice) g.transferToDevice(DataTransferMode.EVERY_EXECUTION, buffer);
-            else g.consumeFromDevice(buffer);
-            if (buffer instanceof FloatArray f) g.task("keep", ElementwiseKernels::keep, f);
-            else g.task("keep", ElementwiseKernels::keepInts, (IntArray) buffer);
-            if (toDevice) g.persistOnDevice(buffer);
-            else g.transferToHost(DataTransferMode.EVERY_EXECUTION, buffer);
-            TornadoExecutionPlan p = new TornadoExecutionPlan(g.snapshot());
-            if (device != null) p.withDevice(device);
-            plan = new Plan(p, List.of(), List.of());
-            plans.put(key, plan);
-        }
-        plan.execute();
     }
 
     /** Drops the plans that use a buffer (when its tensor is freed). */
@@ -213,11 +192,21 @@ final class KernelPlans implements AutoCloseable {
             if (graph == null) {
                 graph = new TaskGraph(name);
                 if (!perRun.isEmpty()) graph.transferToDevice(DataTransferMode.EVERY_EXECUTION, perRun.toArray());
-                if (!tensors.isEmpty()) graph.consumeFromDevice(tensors.toArray());
+                if (!tensors.isEmpty()) graph.transferToDevice(DataTransferMode.EVERY_EXECUTION, tensors.toArray());
                 if (!buffers.isEmpty()) graph.transferToDevice(DataTransferMode.FIRST_EXECUTION, buffers.toArray());
             }
             return graph;
         }
+
+        /**
+         * Declares that the graph's next kernel writes only part of {@code out}: a {@link ElementwiseKernels#touch}
+         * task first makes TornadoVM copy it in, so the rest keeps its values. Call it before the kernel's task.
+         */
+        void partialOutput(FloatArray out) {
+            graph().task("touch" + touched++, ElementwiseKernels::touch, out);
+        }
+
+        private int touched;
 
         /** The work-group layout of a KernelContext task. */
         void grid(String task, WorkerGrid grid) {
@@ -226,7 +215,8 @@ final class KernelPlans implements AutoCloseable {
 
         private Plan finish() {
             TaskGraph g = graph();
-            if (!tensors.isEmpty()) g.persistOnDevice(tensors.toArray());
+            // every tensor comes back, read-only ones too: the graph does not know which arguments a kernel writes
+            if (!tensors.isEmpty()) g.transferToHost(DataTransferMode.EVERY_EXECUTION, tensors.toArray());
             if (!results.isEmpty()) g.transferToHost(DataTransferMode.EVERY_EXECUTION, results.toArray());
             ImmutableTaskGraph frozen = g.snapshot();
             TornadoExecutionPlan plan = new TornadoExecutionPlan(frozen);

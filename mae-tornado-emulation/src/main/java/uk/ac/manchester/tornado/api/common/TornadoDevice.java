@@ -1,5 +1,7 @@
 package uk.ac.manchester.tornado.api.common;
 
+import uk.ac.manchester.tornado.api.TornadoTargetDevice;
+
 /** Emulation: the part of TornadoVM's device interface the backend reads. */
 public interface TornadoDevice {
     String getDeviceName();
@@ -9,4 +11,6 @@ public interface TornadoDevice {
     String getPlatformName();
 
     long getMaxGlobalMemory();
+
+    TornadoTargetDevice getPhysicalDevice();
 }
