@@ -17,9 +17,6 @@ import java.util.regex.Pattern;
 import org.maejvm.bench.blas.OpenBlasSelector;
 import org.maejvm.bench.blas.Sgemm;
 import org.maejvm.ops.Backend;
-import org.maejvm.ops.ReferenceBackend;
-import org.maejvm.simd.SimdBackend;
-import org.maejvm.tornado.TornadoDevices;
 import org.maejvm.tensor.Tensor;
 
 /**
@@ -35,7 +32,7 @@ public final class OpsBenchmark {
      * @param json      one JSON object per line instead of the table
      * @param size      FULL shapes, QUICK ones for a smoke run, TINY ones for tests
      * @param openblas  which OpenBLAS build to compare GEMM against
-     * @param backends  any of "reference", "simd", "tornado" (the last needs the TornadoVM SDK)
+     * @param backends  any of "reference", "simd", "tornado", "tornado:N" (TornadoVM device N; needs the TornadoVM SDK)
      * @param filter    regular expression an op name must contain to run, or null for all
      * @param measureSeconds timed seconds per measurement (the warm-up takes about half as long)
      */
@@ -43,11 +40,7 @@ public final class OpsBenchmark {
                           List<String> backends, String filter, double measureSeconds) {
         public Options {
             if (threads < 1) throw new IllegalArgumentException("--threads must be >= 1, got " + threads);
-            for (String b : backends) {
-                if (!b.equals("reference") && !b.equals("simd") && !b.equals("tornado")) {
-                    throw new IllegalArgumentException("unknown backend '" + b + "'; valid: reference, simd, tornado");
-                }
-            }
+            for (String b : backends) BenchBackends.check(b);
             if (!(measureSeconds > 0)) throw new IllegalArgumentException("measure time must be > 0 s, got " + measureSeconds);
         }
 
@@ -133,14 +126,15 @@ public final class OpsBenchmark {
         return filter == null || filter.matcher(op).find();
     }
 
-    static Backend backend(String name, int threads) {
-        return switch (name) {
-            case "reference" -> new ReferenceBackend();
-            case "simd" -> new SimdBackend(threads);
-            // TornadoVM's device 0; needs the TornadoVM SDK and its JVM flags (docs/TORNADO.md)
-            case "tornado" -> TornadoDevices.open(0);
-            default -> throw new IllegalArgumentException("unknown backend '" + name + "'; valid: reference, simd, tornado");
-        };
+    /** A backend of {@link BenchBackends}; a TornadoVM device is named on the info stream once opened. */
+    private Backend backend(String name, int threads) {
+        Backend b = BenchBackends.open(name, threads);
+        if (BenchBackends.isDevice(name)) {
+            info.println("# " + BenchBackends.describe(name, b)
+                    + " (each op's first call compiles its kernels and is part of the warm-up, not of the timing)");
+            info.flush();
+        }
+        return b;
     }
 
     private Result op(Backend b, OpCase c) {
@@ -250,7 +244,7 @@ public final class OpsBenchmark {
                 case "--filter" -> filter = value(args, ++i, a);
                 case "--seconds" -> seconds = Double.parseDouble(value(args, ++i, a));
                 default -> throw new IllegalArgumentException("unknown option '" + a
-                        + "'; valid: --threads N, --json, --quick, --size full|quick|tiny, --openblas auto|debian|javacpp|none, --backends reference,simd, --filter REGEX, --seconds S");
+                        + "'; valid: --threads N, --json, --quick, --size full|quick|tiny, --openblas auto|debian|javacpp|none, --backends reference,simd,tornado[:N], --filter REGEX, --seconds S");
             }
         }
         new OpsBenchmark(new Options(threads, json, size, blas, backends, filter, seconds),

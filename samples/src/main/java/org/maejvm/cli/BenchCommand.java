@@ -70,7 +70,8 @@ public final class BenchCommand implements Callable<Integer> {
         String openblas;
 
         @Option(names = "--backends", paramLabel = "NAME", split = ",", defaultValue = "reference,simd",
-                description = "Backends to time, comma separated: reference, simd, tornado (with TornadoVM). Default: ${DEFAULT-VALUE}.")
+                description = "Backends to time, comma separated: reference, simd, tornado or tornado:N (TornadoVM device N, "
+                        + "see 'mae devices'). Default: ${DEFAULT-VALUE}.")
         List<String> backends;
 
         @Option(names = "--filter", paramLabel = "REGEX",

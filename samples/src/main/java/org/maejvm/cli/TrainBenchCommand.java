@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import org.maejvm.bench.BenchBackends;
 import org.maejvm.bench.train.StepFlops;
 import org.maejvm.bench.train.TorchYardstick;
 import org.maejvm.bench.train.TrainBenchmark;
@@ -47,8 +48,13 @@ final class TrainBenchCommand implements Callable<Integer> {
     Integer threads;
 
     @Option(names = "--backend", paramLabel = "NAME", defaultValue = "simd",
-            description = "Backend to measure (see 'mae backends'). Default: ${DEFAULT-VALUE}.")
+            description = "Backend to measure (see 'mae backends'); tornado runs on a TornadoVM device (--device). "
+                    + "Default: ${DEFAULT-VALUE}.")
     String backend;
+
+    @Option(names = "--device", defaultValue = "0", paramLabel = "N",
+            description = "TornadoVM device for --backend tornado, numbered as 'mae devices' lists them (default: 0).")
+    int device;
 
     @Option(names = "--seconds", paramLabel = "S", defaultValue = "10",
             description = "Timed seconds per phase (train, forward). Default: ${DEFAULT-VALUE}.")
@@ -86,14 +92,26 @@ final class TrainBenchCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         int t = threads != null ? threads : Runtime.getRuntime().availableProcessors();
         List<TrainBenchmark.Options> runs = new ArrayList<>();
+        boolean onDevice;
         try {
+            String spec = CliBackends.withDevice(backend, device);
+            onDevice = BenchBackends.isDevice(spec);
+            if (!onDevice && device != 0) {
+                throw new IllegalArgumentException("--device applies to --backend tornado only (backend '" + backend
+                        + "' runs on this machine's CPU cores; see --threads)");
+            }
             for (String m : models) {
                 TrainCase c = TrainCase.named(m.trim());
-                runs.add(new TrainBenchmark.Options(c, batch != null ? batch : c.defaultBatch(), t, backend,
+                runs.add(new TrainBenchmark.Options(c, batch != null ? batch : c.defaultBatch(), t, spec,
                         warmupSeconds, seconds));
             }
             if (compare != null && !compare.equals("torch")) {
                 throw new IllegalArgumentException("--compare takes 'torch', got '" + compare + "'");
+            }
+            if (compare != null && onDevice) {
+                // the PyTorch yardstick runs on the CPU: a device-vs-CPU ratio would say nothing about either
+                throw new IllegalArgumentException("--compare torch measures PyTorch on the CPU; it cannot be compared "
+                        + "with --backend tornado (run 'mae bench train --backend tornado' alone)");
             }
             if (!(peakGflopsPerCore > 0)) throw new IllegalArgumentException("--peak-gflops-per-core must be > 0");
         } catch (IllegalArgumentException e) {
@@ -103,8 +121,10 @@ final class TrainBenchCommand implements Callable<Integer> {
         if (compare != null) return compare(runs, out, err);
         if (!json) out.println(header());
         for (TrainBenchmark.Options o : runs) {
-            err.printf(Locale.ROOT, "%s, batch %d, %d threads on %s: warming up %.0f s, then %.0f s of training "
-                    + "steps and %.0f s of forward passes%n", o.model().label(), o.batch(), o.threads(), o.backend(),
+            String where = onDevice ? "TornadoVM device " + BenchBackends.device(o.backend())
+                    + " (the first step builds and compiles every kernel)" : o.threads() + " threads on " + o.backend();
+            err.printf(Locale.ROOT, "%s, batch %d, %s: warming up %.0f s, then %.0f s of training "
+                    + "steps and %.0f s of forward passes%n", o.model().label(), o.batch(), where,
                     o.warmupSeconds(), o.measureSeconds(), o.measureSeconds());
             err.flush();
             TrainResult r = TrainBenchmark.run(o, phase -> { });
@@ -164,9 +184,12 @@ final class TrainBenchCommand implements Callable<Integer> {
     private String row(TrainResult r) {
         StepFlops f = StepFlops.of(TrainCase.named(r.model()).config(), r.batch(), TrainCase.MASK_RATIO);
         double gflops = f.train() / r.batch() * r.trainImgPerSec() / 1e9;
-        return String.format(Locale.ROOT, "%-6s %5d %7d %-9s %12.2f %10.2f %8.0f %5.1f%% %8.1f", r.model(), r.batch(),
-                r.threads(), r.backend(), r.trainImgPerSec(), r.fwdImgPerSec(), r.peakRssMb(),
-                100 * r.trainUtilisation(f, peakGflopsPerCore), gflops);
+        // on a device neither the thread count nor a per-core peak applies
+        boolean device = BenchBackends.isDevice(r.backend());
+        String threadsCol = device ? "-" : Integer.toString(r.threads());
+        String mfu = device ? "-" : String.format(Locale.ROOT, "%.1f%%", 100 * r.trainUtilisation(f, peakGflopsPerCore));
+        return String.format(Locale.ROOT, "%-6s %5d %7s %-9s %12.2f %10.2f %8.0f %6s %8.1f", r.model(), r.batch(),
+                threadsCol, r.backend(), r.trainImgPerSec(), r.fwdImgPerSec(), r.peakRssMb(), mfu, gflops);
     }
 
     /** The script of this checkout: from mae.home (set by ./mae), else the working directory and its parents. */

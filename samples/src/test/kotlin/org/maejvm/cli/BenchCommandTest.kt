@@ -101,4 +101,36 @@ class BenchCommandTest : FunSpec({
         code2 shouldBe 2
         err2 shouldContain "--compare takes 'torch'"
     }
+
+    test("bench train --device is for TornadoVM only, and a device run is not compared with PyTorch on the CPU") {
+        val (code, _, err) = run("train", "--backend", "simd", "--device", "1")
+        code shouldBe 2
+        err shouldContain "--device applies to --backend tornado only"
+        val (code2, _, err2) = run("train", "--backend", "tornado", "--compare", "torch")
+        code2 shouldBe 2
+        err2 shouldContain "--compare torch measures PyTorch on the CPU"
+        val (code3, _, err3) = run("train", "--backend", "tornado", "--device", "-1")
+        code3 shouldBe 2
+        err3 shouldContain "--device must be >= 0"
+    }
+
+    test("bench train and bench ops on tornado without the TornadoVM SDK say it is not installed").config(
+        enabled = !org.maejvm.tornado.TornadoDevices.runtimeInstalled()) {
+        fun mae(vararg args: String): Pair<Int, String> {
+            val err = StringWriter()
+            val cli = MaeCli.commandLine()
+            cli.out = PrintWriter(StringWriter(), true)
+            cli.err = PrintWriter(err, true)
+            return cli.execute(*args) to err.toString()
+        }
+        val (code, err) = mae("bench", "train", "--backend", "tornado", "--model", "tiny", "--seconds", "0.01")
+        code shouldBe 1
+        err shouldContain "train: error: TornadoVM is not installed"
+        val (code2, err2) = mae("bench", "ops", "--backends", "tornado:1", "--size", "tiny", "--filter", "^sum$")
+        code2 shouldBe 1
+        err2 shouldContain "ops: error: TornadoVM is not installed"
+        val (code3, _, err3) = run("ops", "--backends", "tornado:x")
+        code3 shouldBe 2
+        err3 shouldContain "the device must be a number >= 0 (tornado:N)"
+    }
 })

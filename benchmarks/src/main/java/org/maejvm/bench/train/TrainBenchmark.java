@@ -5,10 +5,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.SplittableRandom;
 import java.util.function.LongConsumer;
+import org.maejvm.bench.BenchBackends;
 import org.maejvm.model.MaeConfig;
 import org.maejvm.model.MaeModel;
 import org.maejvm.ops.Backend;
-import org.maejvm.ops.Backends;
 import org.maejvm.optim.AdamW;
 import org.maejvm.tensor.Tensor;
 
@@ -16,14 +16,16 @@ import org.maejvm.tensor.Tensor;
  * End-to-end training throughput in this JVM: full MAE pretraining steps (forward at mask ratio 0.75, backward,
  * AdamW, zero grad) on random images, timed after a warm-up, then forward passes alone. The step is the one
  * {@link org.maejvm.train.Pretrainer} runs, without the data pipeline (the PyTorch counterpart has none either).
+ * On a TornadoVM device the warm-up's first step also builds and compiles every kernel of the step; each step
+ * reads its loss back to the host, so the timing covers the device's work.
  */
 public final class TrainBenchmark {
 
     /**
      * @param model          which configuration
      * @param batch          images per step
-     * @param threads        worker threads of the backend
-     * @param backend        backend name as {@link Backends#create}
+     * @param threads        worker threads of a CPU backend (ignored on a TornadoVM device)
+     * @param backend        backend name as {@link BenchBackends#open}: simd, reference, tornado, tornado:N...
      * @param warmupSeconds  at least this long, and at least {@link #MIN_WARMUP_STEPS} steps, before timing
      * @param measureSeconds timed window (at least {@link #MIN_TIMED_STEPS} steps)
      */
@@ -46,7 +48,7 @@ public final class TrainBenchmark {
 
     /** Measures on a fresh backend and model; {@code progress} hears each timed phase's start (0 = train, 1 = fwd). */
     public static TrainResult run(Options o, LongConsumer progress) {
-        try (Backend backend = Backends.create(o.backend(), o.threads())) {
+        try (Backend backend = BenchBackends.open(o.backend(), o.threads())) {
             MaeConfig config = o.model().config();
             MaeModel model = new MaeModel(config, backend, 0);
             AdamW optimizer = AdamW.forMae(model.parameters(), WEIGHT_DECAY);
