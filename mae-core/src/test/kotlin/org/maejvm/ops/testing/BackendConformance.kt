@@ -480,7 +480,7 @@ fun backendConformanceTests(label: String, looseness: Double = 1.0, make: () -> 
 
         // ------------------------------------------------------------------ optimizer and reductions
 
-        test("adamw over several steps (param abs 1e-7 + rel 1e-6; moments rel 1e-6)") {
+        test("adamw over several steps (param abs 1e-7 + rel 1e-6; moments rel 1e-6, m abs 1e-9)") {
             withBackend { be ->
                 cases(matEdges + Mat(1, 70_001, 16), mats) { c ->
                     val d = RandomData(c.seed)
@@ -497,7 +497,9 @@ fun backendConformanceTests(label: String, looseness: Double = 1.0, make: () -> 
                     val e = run(reference)
                     val a = run(be)
                     assertClose("adamw param", a.getValue("w"), e.getValue("w"), tol(Tol(1e-7, 1e-6)))
-                    assertClose("adamw m", a.getValue("m"), e.getValue("m"), tol(Tol(1e-12, 1e-6)))
+                    // abs 1e-9: 1e-7 of the ~1e-2 terms (1 - beta1) g, which can cancel to a small m; a device that
+                    // fuses beta1 m + (1 - beta1) g into an FMA is 1 ulp of the terms away there (PoCL: 8e-10)
+                    assertClose("adamw m", a.getValue("m"), e.getValue("m"), tol(Tol(1e-9, 1e-6)))
                     assertClose("adamw v", a.getValue("v"), e.getValue("v"), tol(Tol(1e-14, 1e-6)))
                 }
             }
