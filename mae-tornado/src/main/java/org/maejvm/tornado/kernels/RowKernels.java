@@ -9,9 +9,11 @@ import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
  * softmax cross-entropy and the per-patch part of MAE's masked MSE. Every row statistic is a tree reduction in
  * local memory (GROUP is a power of two); work-item t handles columns t, t + GROUP, ...
  *
- * <p>Each reduction is written out where it is used rather than in a helper: TornadoVM compiles a kernel and
- * the methods it calls into one device function, and local arrays passed across calls are a trap worth avoiding.
- * After a reduction every work-item reads slot 0 and a barrier follows before the buffer is reused.
+ * <p>Each reduction is written out where it is used rather than in a helper: TornadoVM 5.2 inlines a helper
+ * that takes the local array, but then addresses it as a Java heap array (byte offsets past a 16-byte header:
+ * {@code adf[(t << 2) + 16]}) while the kernel body indexes it by element, so the sums are garbage (checked on
+ * PoCL: a softmax through such a helper was off by 2e3, written out inline by 6e-8). After a reduction every
+ * work-item reads slot 0 and a barrier follows before the buffer is reused.
  */
 public final class RowKernels {
     private RowKernels() {}
