@@ -72,15 +72,25 @@ public final class DebianOpenBlas implements Sgemm {
             }
             return Optional.of(p);
         }
-        List<Path> listed = ldconfigEntries(SONAME);
+        Optional<Path> pthread = variantFile(PTHREAD_DIR, SONAME);
+        if (pthread.isPresent()) return pthread;
+        return ldconfigEntries(SONAME).stream().filter(Files::isRegularFile).findFirst();
+    }
+
+    /**
+     * A file of one of Debian's OpenBLAS variants ({@code openblas-pthread}, {@code openblas-openmp}, ...): the
+     * first {@code variant/file} that exists in the folders holding a {@code libopenblas.so.0} that
+     * {@code ldconfig -p} lists, then in the multiarch library folders of this architecture.
+     */
+    public static Optional<Path> variantFile(String variant, String file) {
         Set<Path> dirs = new LinkedHashSet<>();
-        for (Path p : listed) if (p.getParent() != null) dirs.add(p.getParent());
+        for (Path p : ldconfigEntries(SONAME)) if (p.getParent() != null) dirs.add(p.getParent());
         dirs.addAll(multiarchDirs());
         for (Path dir : dirs) {
-            Path candidate = dir.resolve(PTHREAD_DIR).resolve(SONAME);
+            Path candidate = dir.resolve(variant).resolve(file);
             if (Files.isRegularFile(candidate)) return Optional.of(candidate);
         }
-        return listed.stream().filter(Files::isRegularFile).findFirst();
+        return Optional.empty();
     }
 
     /** The library file in use, resolved through symlinks where possible. */

@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import org.maejvm.bench.blas.DebianOpenBlas;
 
 /**
  * Starts the PyTorch counterpart ({@code benchmarks/python/bench_train_torch.py}) the fair way: Debian's torch
@@ -15,11 +16,6 @@ import java.util.Optional;
  * the OpenMP build of OpenBLAS first on {@code LD_LIBRARY_PATH} and the thread count in {@code OMP_NUM_THREADS}.
  */
 public final class TorchYardstick {
-
-    /** Where Debian's libopenblas0-openmp puts its libblas.so.3, for the usual multiarch names. */
-    static final List<String> OPENBLAS_OPENMP_DIRS = List.of(
-            "/usr/lib/x86_64-linux-gnu/openblas-openmp", "/usr/lib/aarch64-linux-gnu/openblas-openmp",
-            "/usr/lib64/openblas-openmp");
 
     /** Below this sgemm rate per thread the yardstick is not running on a real BLAS and its ratios mean little. */
     public static final double MIN_SGEMM_GFLOPS_PER_THREAD = 20;
@@ -53,10 +49,9 @@ public final class TorchYardstick {
         this.openblasDir = openblasDir;
     }
 
-    /** The OpenMP OpenBLAS directory if installed (Debian libopenblas0-openmp). */
+    /** The folder of the OpenMP OpenBLAS's libblas.so.3 if installed (Debian libopenblas0-openmp). */
     public static Optional<Path> findOpenBlasOpenMp() {
-        return OPENBLAS_OPENMP_DIRS.stream().map(Path::of)
-                .filter(d -> Files.isRegularFile(d.resolve("libblas.so.3"))).findFirst();
+        return DebianOpenBlas.variantFile("openblas-openmp", "libblas.so.3").map(Path::getParent);
     }
 
     public Optional<Path> openblasDir() { return openblasDir; }
