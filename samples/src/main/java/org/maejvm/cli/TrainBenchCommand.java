@@ -127,7 +127,8 @@ final class TrainBenchCommand implements Callable<Integer> {
                     + "steps and %.0f s of forward passes%n", o.model().label(), o.batch(), where,
                     o.warmupSeconds(), o.measureSeconds(), o.measureSeconds());
             err.flush();
-            TrainResult r = TrainBenchmark.run(o, phase -> { });
+            // A fresh JVM per model, with heap settings from its memory plan: the peak RSS is the benchmark's own.
+            TrainResult r = TrainComparison.JvmRunner.current().measure(o);
             out.println(json ? r.toJson() : row(r));
             out.flush();
         }

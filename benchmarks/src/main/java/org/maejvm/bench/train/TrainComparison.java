@@ -94,7 +94,10 @@ public final class TrainComparison {
         return new Row(o, j, t);
     }
 
-    /** Measures the JVM side in a fresh JVM with this one's java, class path and JVM flags. */
+    /**
+     * Measures the JVM side in a fresh JVM with this one's java, class path and JVM flags, plus the heap settings
+     * of {@link #memoryFlags}.
+     */
     public record JvmRunner(Path java, String classPath, List<String> jvmFlags) {
         public static JvmRunner current() {
             Path java = ProcessHandle.current().info().command().map(Path::of)
@@ -108,6 +111,7 @@ public final class TrainComparison {
             List<String> cmd = new ArrayList<>();
             cmd.add(java.toString());
             cmd.addAll(jvmFlags);
+            cmd.addAll(memoryFlags(o));
             cmd.add("-cp");
             cmd.add(classPath);
             cmd.add(TrainBenchmark.class.getName());
@@ -119,5 +123,26 @@ public final class TrainComparison {
             String line = ChildProcess.lastJsonLine(new ProcessBuilder(command(o)), "mae-jvm benchmark");
             return TrainResult.fromFields(FlatJson.parse(line));
         }
+    }
+
+    /** Young generation of the benchmark JVM: room for per-step garbage (index arrays, boxed warm-up values). */
+    static final long YOUNG_MB = 64;
+    /** Heap beyond the tensors: class mirrors, strings, the backend's packing and attention scratch. */
+    static final long OTHER_MB = 64;
+    /** Slack on the planned tensors, so a plan that is a few percent short fails no run. */
+    static final double PLAN_SLACK = 1.10;
+
+    /**
+     * Heap settings from the step's memory plan ({@link StepMemory}): the model's tensors are a fixed set of large
+     * arrays allocated on the first step and reused, and a step allocates only small garbage. So: the serial
+     * collector (no region rounding of large arrays, which under G1 wasted a fifth of the heap in humongous regions,
+     * and no GC threads competing with the compute threads); a small fixed young generation; and a maximum heap of
+     * the planned tensors plus slack, the young generation and the non-tensor objects, instead of the default
+     * quarter of the machine's memory that G1 grows into while warm-up code allocates.
+     */
+    public static List<String> memoryFlags(TrainBenchmark.Options o) {
+        long planned = StepMemory.of(o.model().config(), o.batch(), TrainCase.MASK_RATIO).total();
+        long maxHeapMb = (long) Math.ceil(planned * PLAN_SLACK / (1 << 20)) + YOUNG_MB + OTHER_MB;
+        return List.of("-XX:+UseSerialGC", "-Xmn" + YOUNG_MB + "m", "-Xmx" + maxHeapMb + "m");
     }
 }
