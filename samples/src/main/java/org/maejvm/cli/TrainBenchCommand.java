@@ -127,8 +127,9 @@ final class TrainBenchCommand implements Callable<Integer> {
                     + "steps and %.0f s of forward passes%n", o.model().label(), o.batch(), where,
                     o.warmupSeconds(), o.measureSeconds(), o.measureSeconds());
             err.flush();
-            // A fresh JVM per model, with heap settings from its memory plan: the peak RSS is the benchmark's own.
-            TrainResult r = TrainComparison.JvmRunner.current().measure(o);
+            // On the CPU a fresh JVM per model, with heap settings from its memory plan, so the peak RSS is the
+            // benchmark's own; a TornadoVM device run stays in this JVM, which was started with TornadoVM's flags.
+            TrainResult r = onDevice ? TrainBenchmark.run(o, phase -> { }) : TrainComparison.JvmRunner.current().measure(o);
             out.println(json ? r.toJson() : row(r));
             out.flush();
         }
