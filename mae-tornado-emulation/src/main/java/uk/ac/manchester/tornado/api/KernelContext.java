@@ -6,11 +6,12 @@ package uk.ac.manchester.tornado.api;
  * allocation of every work-item is the same array) and {@link #localBarrier()} is a real barrier of the group.
  */
 public class KernelContext {
-    public final int globalIdx, globalIdy, globalIdz;
-    public final int groupIdx, groupIdy, groupIdz;
-    public final int localIdx, localIdy, localIdz;
-    public final int globalGroupSizeX, globalGroupSizeY, globalGroupSizeZ;
-    public final int localGroupSizeX, localGroupSizeY, localGroupSizeZ;
+    // boxed, as in TornadoVM: code compiled against this emulation must link against the real class
+    public final Integer globalIdx, globalIdy, globalIdz;
+    public final Integer groupIdx, groupIdy, groupIdz;
+    public final Integer localIdx, localIdy, localIdz;
+    public final Integer globalGroupSizeX, globalGroupSizeY, globalGroupSizeZ;
+    public final Integer localGroupSizeX, localGroupSizeY, localGroupSizeZ;
 
     private final EmulatedGroup group;
     private int allocations;
