@@ -76,6 +76,11 @@ final class TrainBenchCommand implements Callable<Integer> {
             description = "With --compare: alternating runs of each side; the best of each is compared. Default: ${DEFAULT-VALUE}.")
     int repeats;
 
+    @Option(names = "--profile-ops", paramLabel = "STEPS", arity = "0..1", fallbackValue = "5",
+            description = "Instead of images/s: after the warm-up, time every op of STEPS training steps (default 5) "
+                    + "in this JVM and print where a step's time goes, by op (GEMMs by transpose form).")
+    Integer profileSteps;
+
     @Option(names = "--python", paramLabel = "PATH", description = "Python with torch (default: /usr/bin/python3).")
     Path python;
 
@@ -118,6 +123,7 @@ final class TrainBenchCommand implements Callable<Integer> {
             throw new ParameterException(spec.commandLine(), e.getMessage());
         }
         PrintWriter out = spec.commandLine().getOut(), err = spec.commandLine().getErr();
+        if (profileSteps != null) return profile(runs, out, err);
         if (compare != null) return compare(runs, out, err);
         if (!json) out.println(header());
         for (TrainBenchmark.Options o : runs) {
@@ -129,8 +135,34 @@ final class TrainBenchCommand implements Callable<Integer> {
             err.flush();
             // On the CPU a fresh JVM per model, with heap settings from its memory plan, so the peak RSS is the
             // benchmark's own; a TornadoVM device run stays in this JVM, which was started with TornadoVM's flags.
-            TrainResult r = onDevice ? TrainBenchmark.run(o, phase -> { }) : TrainComparison.JvmRunner.current().measure(o);
+            TrainResult r = onDevice ? TrainBenchmark.run(o) : TrainComparison.JvmRunner.current().measure(o);
             out.println(json ? r.toJson() : row(r));
+            out.flush();
+        }
+        return 0;
+    }
+
+    private Integer profile(List<TrainBenchmark.Options> runs, PrintWriter out, PrintWriter err) {
+        if (profileSteps < 1) throw new ParameterException(spec.commandLine(), "--profile-ops takes a step count >= 1, got " + profileSteps);
+        if (compare != null) throw new ParameterException(spec.commandLine(), "--profile-ops and --compare are separate runs: pick one");
+        for (TrainBenchmark.Options o : runs) {
+            err.printf(Locale.ROOT, "%s, batch %d, %d threads on %s: warming up %.0f s, then %d profiled steps%n",
+                    o.model().label(), o.batch(), o.threads(), o.backend(), o.warmupSeconds(), profileSteps);
+            err.flush();
+            TrainBenchmark.OpProfile p = TrainBenchmark.profile(o, profileSteps);
+            double stepMs = p.nanos() / 1e6 / p.steps();
+            out.printf(Locale.ROOT, "%s, batch %d, %d threads: %.1f ms per step (%.2f img/s)%n", o.model().label(),
+                    o.batch(), o.threads(), stepMs, o.batch() / stepMs * 1e3);
+            out.printf(Locale.ROOT, "%-22s %10s %10s %7s%n", "op", "calls/step", "ms/step", "share");
+            double covered = 0;
+            for (var op : p.ops()) {
+                double ms = op.nanos() / 1e6 / p.steps();
+                covered += ms;
+                out.printf(Locale.ROOT, "%-22s %10.1f %10.2f %6.1f%%%n", op.op(), (double) op.calls() / p.steps(), ms,
+                        100 * ms / stepMs);
+            }
+            out.printf(Locale.ROOT, "%-22s %10s %10.2f %6.1f%%%n", "(outside ops)", "", stepMs - covered,
+                    100 * (stepMs - covered) / stepMs);
             out.flush();
         }
         return 0;

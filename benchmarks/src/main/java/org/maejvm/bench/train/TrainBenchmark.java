@@ -4,11 +4,12 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.SplittableRandom;
-import java.util.function.LongConsumer;
+import java.util.List;
 import org.maejvm.bench.BenchBackends;
 import org.maejvm.model.MaeConfig;
 import org.maejvm.model.MaeModel;
 import org.maejvm.ops.Backend;
+import org.maejvm.ops.ProfilingBackend;
 import org.maejvm.optim.AdamW;
 import org.maejvm.tensor.Tensor;
 
@@ -46,37 +47,69 @@ public final class TrainBenchmark {
 
     private TrainBenchmark() {}
 
-    /** Measures on a fresh backend and model; {@code progress} hears each timed phase's start (0 = train, 1 = fwd). */
-    public static TrainResult run(Options o, LongConsumer progress) {
+    /** Measures on a fresh backend and model. */
+    public static TrainResult run(Options o) {
         try (Backend backend = BenchBackends.open(o.backend(), o.threads())) {
-            MaeConfig config = o.model().config();
-            MaeModel model = new MaeModel(config, backend, 0);
-            AdamW optimizer = AdamW.forMae(model.parameters(), WEIGHT_DECAY);
-            SplittableRandom rng = new SplittableRandom(1);
-            Tensor images = randomImages(backend, config, o.batch(), rng);
-            float[] noise = new float[o.batch() * config.numPatches()];
-            float[] lastLoss = {Float.NaN};
-
-            Runnable trainStep = () -> {
-                fill(noise, rng);
-                lastLoss[0] = model.forward(images, noise, TrainCase.MASK_RATIO);
-                model.backward();
-                optimizer.step(LR);
-                model.parameters().zeroGrad();
-            };
-            Runnable forward = () -> {
-                fill(noise, rng);
-                model.forward(images, noise, TrainCase.MASK_RATIO);
-            };
-            progress.accept(0);
-            double trainSeconds = secondsPerStep(trainStep, o);
-            progress.accept(1);
-            double fwdSeconds = secondsPerStep(forward, o);
-            if (!Float.isFinite(lastLoss[0])) {
-                throw new IllegalStateException("the benchmark's loss is " + lastLoss[0] + ": the backend computes wrongly");
+            Steps steps = new Steps(o, backend);
+            double trainSeconds = secondsPerStep(steps::train, o);
+            double fwdSeconds = secondsPerStep(steps::forward, o);
+            if (!Float.isFinite(steps.lastLoss)) {
+                throw new IllegalStateException("the benchmark's loss is " + steps.lastLoss + ": the backend computes wrongly");
             }
             return new TrainResult("mae-jvm", o.model().label(), o.batch(), o.threads(), backend.name(),
-                    o.batch() / trainSeconds, o.batch() / fwdSeconds, peakRssMb(), lastLoss[0]);
+                    o.batch() / trainSeconds, o.batch() / fwdSeconds, peakRssMb(), steps.lastLoss);
+        }
+    }
+
+    /** Where a training step's time goes: the warm-up, then {@code steps} steps with every op timed. */
+    public static OpProfile profile(Options o, int steps) {
+        if (steps < 1) throw new IllegalArgumentException("profile steps must be >= 1, got " + steps);
+        try (ProfilingBackend backend = new ProfilingBackend(BenchBackends.open(o.backend(), o.threads()))) {
+            Steps s = new Steps(o, backend);
+            long start = System.nanoTime();
+            int warm = 0;
+            while (warm < MIN_WARMUP_STEPS || System.nanoTime() - start < o.warmupSeconds() * 1e9) {
+                s.train();
+                warm++;
+            }
+            backend.reset();
+            start = System.nanoTime();
+            for (int i = 0; i < steps; i++) s.train();
+            return new OpProfile(steps, System.nanoTime() - start, backend.times());
+        }
+    }
+
+    /** Per-op times of {@code steps} training steps that took {@code nanos} in all. */
+    public record OpProfile(int steps, long nanos, List<ProfilingBackend.OpTime> ops) {}
+
+    /** One model, optimizer and batch of random images, and the two kinds of step the benchmark times. */
+    private static final class Steps {
+        final MaeModel model;
+        final AdamW optimizer;
+        final Tensor images;
+        final float[] noise;
+        final SplittableRandom rng = new SplittableRandom(1);
+        float lastLoss = Float.NaN;
+
+        Steps(Options o, Backend backend) {
+            MaeConfig config = o.model().config();
+            model = new MaeModel(config, backend, 0);
+            optimizer = AdamW.forMae(model.parameters(), WEIGHT_DECAY);
+            images = randomImages(backend, config, o.batch(), rng);
+            noise = new float[o.batch() * config.numPatches()];
+        }
+
+        void train() {
+            fill(noise, rng);
+            lastLoss = model.forward(images, noise, TrainCase.MASK_RATIO);
+            model.backward();
+            optimizer.step(LR);
+            model.parameters().zeroGrad();
+        }
+
+        void forward() {
+            fill(noise, rng);
+            model.forward(images, noise, TrainCase.MASK_RATIO);
         }
     }
 
@@ -153,6 +186,6 @@ public final class TrainBenchmark {
      * process, so that the peak RSS counts only the benchmark, as the PyTorch process's does.
      */
     public static void main(String[] args) {
-        System.out.println(run(fromArgs(args), phase -> { }).toJson());
+        System.out.println(run(fromArgs(args)).toJson());
     }
 }

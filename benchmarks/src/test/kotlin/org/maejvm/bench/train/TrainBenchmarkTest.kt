@@ -4,6 +4,8 @@ import io.kotest.assertions.throwables.shouldThrow
 import io.kotest.core.spec.style.FunSpec
 import io.kotest.matchers.doubles.plusOrMinus
 import io.kotest.matchers.doubles.shouldBeGreaterThan
+import io.kotest.matchers.comparables.shouldBeGreaterThan as shouldBeGreaterThanC
+import io.kotest.matchers.comparables.shouldBeLessThan
 import io.kotest.matchers.shouldBe
 import io.kotest.matchers.string.shouldContain
 import java.nio.file.Files
@@ -40,7 +42,7 @@ class TrainBenchmarkTest : FunSpec({
 
     test("a short run on the simd backend trains: finite loss, positive rates, the JSON fields of the issue") {
         val o = TrainBenchmark.Options(TrainCase.TINY, 2, 1, "simd", 0.0, 0.01)
-        val r = TrainBenchmark.run(o) { }
+        val r = TrainBenchmark.run(o)
         r.finalLoss().isFinite() shouldBe true
         r.trainImgPerSec() shouldBeGreaterThan 0.0
         r.fwdImgPerSec() shouldBeGreaterThan 0.0
@@ -53,6 +55,21 @@ class TrainBenchmarkTest : FunSpec({
         back.batch() shouldBe 2
         back.trainImgPerSec() shouldBe (r.trainImgPerSec() plusOrMinus 1e-3)
         back.peakRssMb() shouldBe (r.peakRssMb() plusOrMinus 0.1)
+    }
+
+    test("the op profile of a step counts each op per step and stays within the step's time") {
+        val o = TrainBenchmark.Options(TrainCase.TINY, 2, 1, "simd", 0.0, 0.01)
+        val p = TrainBenchmark.profile(o, 2)
+        p.steps() shouldBe 2
+        val byOp = p.ops().associateBy { it.op() }
+        // one AdamW update per trainable tensor per step, one loss per step
+        val trainable = org.maejvm.model.MaeModel(TrainCase.TINY.config(), org.maejvm.ops.ReferenceBackend(), 0)
+            .parameters().trainable().size.toLong()
+        byOp.getValue("adamw").calls() shouldBe 2 * trainable
+        byOp.getValue("maskedMseForward").calls() shouldBe 2L
+        byOp.getValue("gemm NT").calls() shouldBeGreaterThanC 0L
+        p.ops().sumOf { it.nanos() } shouldBeLessThan p.nanos()
+        p.ops().zipWithNext().all { (a, b) -> a.nanos() >= b.nanos() } shouldBe true
     }
 
     test("bad options are refused with the valid values named") {
