@@ -68,6 +68,34 @@ public record GemmCase(int bigM, int bigK, int bigN, Form form) {
         return cases(size == OpCases.Size.TINY ? TINY : new int[][] {{256, 256, 256}});
     }
 
+    /**
+     * Layers written "MxKxN" (e.g. "544x384x1536"), each in its three forms; names the bad one and the format
+     * otherwise.
+     */
+    public static List<GemmCase> parseLayers(List<String> layers) {
+        List<int[]> dims = new ArrayList<>();
+        for (String layer : layers) {
+            String[] parts = layer.trim().toLowerCase(Locale.ROOT).split("x");
+            int[] d = new int[3];
+            boolean ok = parts.length == 3;
+            for (int i = 0; ok && i < 3; i++) {
+                try {
+                    d[i] = Integer.parseInt(parts[i]);
+                    ok = d[i] > 0;
+                } catch (NumberFormatException e) {
+                    ok = false;
+                }
+            }
+            if (!ok) {
+                throw new IllegalArgumentException("GEMM layer '" + layer + "' is not MxKxN with positive integers "
+                        + "(rows x in-features x out-features, e.g. 544x384x1536)");
+            }
+            dims.add(d);
+        }
+        if (dims.isEmpty()) throw new IllegalArgumentException("no GEMM layer given (MxKxN, e.g. 544x384x1536)");
+        return cases(dims.toArray(new int[0][]));
+    }
+
     /** Odd sizes that are no multiple of a vector or a register block. */
     private static final int[][] TINY = {{37, 96, 83}};
 

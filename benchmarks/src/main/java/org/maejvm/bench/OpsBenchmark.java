@@ -35,13 +35,20 @@ public final class OpsBenchmark {
      * @param backends  any of "reference", "simd", "tornado", "tornado:N" (TornadoVM device N; needs the TornadoVM SDK)
      * @param filter    regular expression an op name must contain to run, or null for all
      * @param measureSeconds timed seconds per measurement (the warm-up takes about half as long)
+     * @param gemmLayers the GEMM layers to time instead of the standard ones, or null
      */
     public record Options(int threads, boolean json, OpCases.Size size, OpenBlasSelector.Choice openblas,
-                          List<String> backends, String filter, double measureSeconds) {
+                          List<String> backends, String filter, double measureSeconds, List<GemmCase> gemmLayers) {
         public Options {
             if (threads < 1) throw new IllegalArgumentException("--threads must be >= 1, got " + threads);
             for (String b : backends) BenchBackends.check(b);
             if (!(measureSeconds > 0)) throw new IllegalArgumentException("measure time must be > 0 s, got " + measureSeconds);
+        }
+
+        /** The standard GEMM shapes of {@code size}. */
+        public Options(int threads, boolean json, OpCases.Size size, OpenBlasSelector.Choice openblas,
+                       List<String> backends, String filter, double measureSeconds) {
+            this(threads, json, size, openblas, backends, filter, measureSeconds, null);
         }
 
         public static Options defaults() {
@@ -97,7 +104,8 @@ public final class OpsBenchmark {
                 try (Backend b = backend(backendName, threads)) {
                     boolean ref = backendName.equals("reference");
                     Map<GemmCase.Form, Double> rateByForm = new EnumMap<>(GemmCase.Form.class);
-                    for (GemmCase c : ref ? GemmCase.forReference(options.size()) : GemmCase.standard(options.size())) {
+                    for (GemmCase c : ref ? GemmCase.forReference(options.size())
+                            : options.gemmLayers() != null ? options.gemmLayers() : GemmCase.standard(options.size())) {
                         Double rate = rateByForm.get(c.form());
                         double projected = rate == null ? 0 : c.flops() / rate / 1e9;
                         if (projected > MAX_CALL_SECONDS) {

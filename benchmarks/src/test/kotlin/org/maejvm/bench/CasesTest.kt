@@ -22,6 +22,17 @@ class CasesTest : FunSpec({
         }
     }
 
+    test("GEMM layers given as MxKxN run in their three forms; a malformed one is named") {
+        val cases = GemmCase.parseLayers(listOf("544x384x1536", " 37X96x83 "))
+        cases.map { it.shape() } shouldBe listOf(
+            "544x384x1536 fwd NT", "544x384x1536 dX NN", "544x384x1536 dW TN",
+            "37x96x83 fwd NT", "37x96x83 dX NN", "37x96x83 dW TN")
+        for (bad in listOf("544x384", "544x0x10", "ax1x2", "1x2x3x4")) {
+            val e = io.kotest.assertions.throwables.shouldThrow<IllegalArgumentException> { GemmCase.parseLayers(listOf(bad)) }
+            e.message!!.startsWith("GEMM layer '$bad' is not MxKxN") shouldBe true
+        }
+    }
+
     test("the three GEMM forms compute a Linear layer's forward, dX and dW") {
         // Layer with M=3 rows, K=4 in, N=5 out; W stored [N, K].
         val bigM = 3; val bigK = 4; val bigN = 5

@@ -14,26 +14,41 @@ import org.maejvm.tensor.Tensor;
  * includes waiting for its workers, which is what shows an op that does not scale.
  */
 public final class ProfilingBackend extends Backend {
-    /** Calls and nanoseconds of one op. */
-    public record OpTime(String op, long calls, long nanos) {}
+    /** Calls, nanoseconds and (for matrix products) floating-point operations of one op. */
+    public record OpTime(String op, long calls, long nanos, double flops) {
+        /** GFLOP/s of a matrix product; NaN for other ops. */
+        public double gflops() { return flops > 0 ? flops / nanos : Double.NaN; }
+    }
 
     private final Backend inner;
+    private final boolean gemmShapes;
     private final Map<String, long[]> times = new LinkedHashMap<>();
+    private final Map<String, double[]> flops = new LinkedHashMap<>();
 
+    /** Times the ops of {@code inner}, GEMMs by transpose form. */
     public ProfilingBackend(Backend inner) {
+        this(inner, false);
+    }
+
+    /** With {@code gemmShapes}, every GEMM shape (M x K x N) is a row of its own. */
+    public ProfilingBackend(Backend inner, boolean gemmShapes) {
         this.inner = inner;
+        this.gemmShapes = gemmShapes;
     }
 
     /** Ops by total time, longest first. */
     public List<OpTime> times() {
         List<OpTime> out = new ArrayList<>();
-        times.forEach((op, t) -> out.add(new OpTime(op, t[0], t[1])));
+        times.forEach((op, t) -> out.add(new OpTime(op, t[0], t[1], flops.containsKey(op) ? flops.get(op)[0] : 0)));
         out.sort(Comparator.comparingLong(OpTime::nanos).reversed());
         return out;
     }
 
     /** Forgets the times so far (after a warm-up). */
-    public void reset() { times.clear(); }
+    public void reset() {
+        times.clear();
+        flops.clear();
+    }
 
     private void record(String op, long start) {
         long[] t = times.computeIfAbsent(op, k -> new long[2]);
@@ -116,7 +131,10 @@ public final class ProfilingBackend extends Backend {
         long t = System.nanoTime();
         inner.gemmKernel(transA, transB, m, n, k, alpha, a, offA, lda, strideA, b, offB, ldb, strideB,
                 beta, c, offC, ldc, strideC, batch);
-        record((batch > 1 ? "gemmBatched " : "gemm ") + (transA ? "T" : "N") + (transB ? "T" : "N"), t);
+        String op = (batch > 1 ? "gemmBatched " : "gemm ") + (transA ? "T" : "N") + (transB ? "T" : "N")
+                + (gemmShapes ? " " + m + "x" + k + "x" + n + (batch > 1 ? " x" + batch : "") : "");
+        record(op, t);
+        flops.computeIfAbsent(op, key -> new double[1])[0] += 2.0 * m * n * k * batch;
     }
 
     @Override

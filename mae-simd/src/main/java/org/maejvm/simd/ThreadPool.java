@@ -9,12 +9,16 @@ import java.util.function.IntConsumer;
  * calling thread alike, and returns once all are done. One job runs at a time (concurrent callers take turns);
  * a parallelFor called from inside a task runs inline on that thread.
  *
- * <p>Workers spin for a short while after a job before they park, so the back-to-back loops of one op (a GEMM
- * issues a few per slice) start without a futex wake-up each; an idle pool parks and costs nothing.
+ * <p>Workers spin for up to {@link #SPIN_NANOS} after a job before they park, and the caller spins as long for the
+ * last task, so the back-to-back loops of a training step (a GEMM alone issues a dozen) start without a wake-up
+ * each; an idle pool parks after that and costs nothing. The window is long because a wake-up is slow where it
+ * matters: a parked thread's core goes idle, and on a virtual machine an idle virtual CPU is descheduled by the
+ * host, so waking it took 50 us to several ms here (2 vCPUs: 30 % of a GEMM's loops started over 20 us late,
+ * and a 544 x 1536 x 384 product ran at 75 GFLOP/s on two threads against 80 on one; with the 1 ms window, ~155).
  */
 public final class ThreadPool implements AutoCloseable {
-    /** How long an idle worker keeps polling for the next job before it parks. */
-    private static final long SPIN_NANOS = 50_000;
+    /** How long an idle worker polls for the next job, and a caller for its last task, before parking. */
+    static final long SPIN_NANOS = 1_000_000;
 
     private final int threads;
     private final Thread[] workers;
@@ -121,11 +125,11 @@ public final class ThreadPool implements AutoCloseable {
             }
         }
 
-        /** Spins briefly (tasks are usually about equal), then parks until the last task unparks the owner. */
+        /** Spins up to {@link #SPIN_NANOS} (tasks are usually about equal), then parks until the last task unparks the owner. */
         void awaitDone() {
-            int spins = 0;
+            long start = System.nanoTime();
             while (done < tasks) {
-                if (++spins < 2000) Thread.onSpinWait();
+                if (System.nanoTime() - start < SPIN_NANOS) Thread.onSpinWait();
                 else LockSupport.parkNanos(this, 100_000);
             }
         }

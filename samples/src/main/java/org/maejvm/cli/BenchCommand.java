@@ -3,6 +3,7 @@ package org.maejvm.cli;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import org.maejvm.bench.GemmCase;
 import org.maejvm.bench.OpCases;
 import org.maejvm.bench.OpsBenchmark;
 import org.maejvm.bench.blas.OpenBlasSelector;
@@ -82,6 +83,11 @@ public final class BenchCommand implements Callable<Integer> {
                 description = "Timed seconds per measurement, after a warm-up half as long. Default: ${DEFAULT-VALUE}.")
         double seconds;
 
+        @Option(names = "--gemm-layers", paramLabel = "MxKxN", split = ",",
+                description = "GEMM at these Linear layers instead of 1024^3 and ViT-B (rows x in x out, e.g. "
+                        + "544x384x1536; each in its fwd, dX and dW forms), e.g. from 'mae bench train --profile-ops --gemm-shapes'.")
+        List<String> gemmLayers;
+
         @Override
         public Integer call() {
             int t = threads != null ? threads : Runtime.getRuntime().availableProcessors();
@@ -96,8 +102,8 @@ public final class BenchCommand implements Callable<Integer> {
             try {
                 OpCases.Size sz = size != null ? OpCases.Size.valueOf(size.toUpperCase(Locale.ROOT))
                         : quick ? OpCases.Size.QUICK : OpCases.Size.FULL;
-                options = new OpsBenchmark.Options(t, json, sz, choice,
-                        backends, filter, seconds);
+                options = new OpsBenchmark.Options(t, json, sz, choice, backends, filter, seconds,
+                        gemmLayers == null ? null : GemmCase.parseLayers(gemmLayers));
                 if (filter != null) java.util.regex.Pattern.compile(filter);
             } catch (IllegalArgumentException e) {
                 throw new ParameterException(spec.commandLine(), e.getMessage());

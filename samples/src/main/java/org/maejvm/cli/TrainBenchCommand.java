@@ -81,6 +81,9 @@ final class TrainBenchCommand implements Callable<Integer> {
                     + "in this JVM and print where a step's time goes, by op (GEMMs by transpose form).")
     Integer profileSteps;
 
+    @Option(names = "--gemm-shapes", description = "With --profile-ops: one row per GEMM shape (M x K x N), with its GFLOP/s.")
+    boolean gemmShapes;
+
     @Option(names = "--python", paramLabel = "PATH", description = "Python with torch (default: /usr/bin/python3).")
     Path python;
 
@@ -149,19 +152,19 @@ final class TrainBenchCommand implements Callable<Integer> {
             err.printf(Locale.ROOT, "%s, batch %d, %d threads on %s: warming up %.0f s, then %d profiled steps%n",
                     o.model().label(), o.batch(), o.threads(), o.backend(), o.warmupSeconds(), profileSteps);
             err.flush();
-            TrainBenchmark.OpProfile p = TrainBenchmark.profile(o, profileSteps);
+            TrainBenchmark.OpProfile p = TrainBenchmark.profile(o, profileSteps, gemmShapes);
             double stepMs = p.nanos() / 1e6 / p.steps();
             out.printf(Locale.ROOT, "%s, batch %d, %d threads: %.1f ms per step (%.2f img/s)%n", o.model().label(),
                     o.batch(), o.threads(), stepMs, o.batch() / stepMs * 1e3);
-            out.printf(Locale.ROOT, "%-22s %10s %10s %7s%n", "op", "calls/step", "ms/step", "share");
+            out.printf(Locale.ROOT, "%-34s %10s %10s %7s %8s%n", "op", "calls/step", "ms/step", "share", "GFLOP/s");
             double covered = 0;
             for (var op : p.ops()) {
                 double ms = op.nanos() / 1e6 / p.steps();
                 covered += ms;
-                out.printf(Locale.ROOT, "%-22s %10.1f %10.2f %6.1f%%%n", op.op(), (double) op.calls() / p.steps(), ms,
-                        100 * ms / stepMs);
+                out.printf(Locale.ROOT, "%-34s %10.1f %10.2f %6.1f%% %8s%n", op.op(), (double) op.calls() / p.steps(), ms,
+                        100 * ms / stepMs, Double.isNaN(op.gflops()) ? "" : String.format(Locale.ROOT, "%.1f", op.gflops()));
             }
-            out.printf(Locale.ROOT, "%-22s %10s %10.2f %6.1f%%%n", "(outside ops)", "", stepMs - covered,
+            out.printf(Locale.ROOT, "%-34s %10s %10.2f %6.1f%%%n", "(outside ops)", "", stepMs - covered,
                     100 * (stepMs - covered) / stepMs);
             out.flush();
         }

@@ -61,10 +61,13 @@ public final class TrainBenchmark {
         }
     }
 
-    /** Where a training step's time goes: the warm-up, then {@code steps} steps with every op timed. */
-    public static OpProfile profile(Options o, int steps) {
+    /**
+     * Where a training step's time goes: the warm-up, then {@code steps} steps with every op timed (each GEMM shape
+     * apart with {@code gemmShapes}).
+     */
+    public static OpProfile profile(Options o, int steps, boolean gemmShapes) {
         if (steps < 1) throw new IllegalArgumentException("profile steps must be >= 1, got " + steps);
-        try (ProfilingBackend backend = new ProfilingBackend(BenchBackends.open(o.backend(), o.threads()))) {
+        try (ProfilingBackend backend = new ProfilingBackend(BenchBackends.open(o.backend(), o.threads()), gemmShapes)) {
             Steps s = new Steps(o, backend);
             long start = System.nanoTime();
             int warm = 0;
