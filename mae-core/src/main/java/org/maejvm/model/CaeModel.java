@@ -264,6 +264,7 @@ public final class CaeModel implements PretrainModel {
      */
     public float forward(Tensor imgs, MaskPlan plan, Map<String, float[]> keep) {
         int b = checkImages(imgs);
+        params.workspace().releaseAll();   // a step starts: loans of a step that threw are void
         setDropPaths(b, keep);
         int l = config.numPatches(), d = config.embedDim(), dd = cae.widthFor(config), p = config.patchDim();
         if (plan.batch() != b || plan.patches() != l) {

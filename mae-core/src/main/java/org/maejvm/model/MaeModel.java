@@ -113,6 +113,7 @@ public final class MaeModel implements PretrainModel {
             throw new IllegalArgumentException("mask plan is for " + plan.batch() + " images of " + plan.patches()
                     + " patches, the batch has " + b + " images of " + config.numPatches());
         }
+        params.workspace().releaseAll();   // a step starts: loans of a step that threw are void
         this.imgs = imgs;
         this.plan = plan;
         this.normPix = config.normPixLoss();

@@ -172,6 +172,7 @@ public final class VitClassifier {
 
     private Tensor forwardFeatures(Tensor images, float[][] keep) {
         int b = checkImages(images), l = config.numPatches(), d = config.embedDim();
+        params.workspace().releaseAll();   // a step starts: loans of a step that threw are void
         this.batch = b;
         setDropPath(b, keep);
         Tensor emb = patchEmbed.forward(images);

@@ -70,6 +70,16 @@ public final class Workspace {
         throw new IllegalArgumentException("tensor " + t + " was not lent by this workspace");
     }
 
+    /**
+     * Takes back every loan. A model calls it when a step starts, where no loan can be outstanding: a step that
+     * threw half-way (a bad batch, a non-finite check, an interrupt inside a layer) never returned its loans,
+     * and without this the next step would allocate a second set of buffers beside them.
+     */
+    public void releaseAll() {
+        for (Slot s : slots) s.lent = false;
+        lent = 0;
+    }
+
     /** Bytes of the buffers this workspace holds now (lent or free). */
     public long bytes() { return bytes; }
 

@@ -66,14 +66,15 @@ class WorkspaceTest : FunSpec({
 
     // The memory plan of a model: activation gradients and residual branches are workspace scratch, so after a
     // step nothing is lent, a second step allocates nothing, and the scratch does not grow with depth.
-    fun step(model: MaeModel, seed: Long) {
+    fun step(model: MaeModel, seed: Long): Float {
         val c = model.config()
         val rng = SplittableRandom(seed)
         val batch = 3
         val imgs = be.fromHost(FloatArray(batch * c.inChans() * c.imgSize() * c.imgSize()) { rng.nextFloat() },
             batch, c.inChans(), c.imgSize(), c.imgSize())
-        model.forward(imgs, FloatArray(batch * c.numPatches()) { rng.nextFloat() }, 0.75)
+        val loss = model.forward(imgs, FloatArray(batch * c.numPatches()) { rng.nextFloat() }, 0.75)
         model.backward()
+        return loss
     }
 
     fun config(depth: Int, decoderDepth: Int) = MaeConfig(16, 4, 3, 16, depth, 2, 8, decoderDepth, 2, 4.0, false)
@@ -98,5 +99,25 @@ class WorkspaceTest : FunSpec({
         step(shallow, 1)
         step(deep, 1)
         deep.parameters().workspace().peakBytes() shouldBe shallow.parameters().workspace().peakBytes()
+    }
+    test("a step after one that threw with loans outstanding takes them back, allocates nothing and computes as a fresh model") {
+        val model = MaeModel(config(2, 1), be, 1)
+        val fresh = MaeModel(config(2, 1), be, 1)
+        step(model, 1)
+        step(fresh, 1)
+        val ws = model.parameters().workspace()
+        val buffers = ws.bufferCount()
+        // what a step that threw inside the decoder's backward leaves behind: its two token-gradient buffers
+        // ([batch 3, 1 + 16 patches, decoder width 8]) lent and never released
+        ws.borrow(3, 17, 8)
+        ws.borrow(3, 17, 8)
+        ws.lentCount() shouldBe 2
+        val lossAfter = step(model, 2)
+        ws.lentCount() shouldBe 0
+        ws.bufferCount() shouldBe buffers
+        lossAfter shouldBe step(fresh, 2)
+        for ((a, b) in model.parameters().trainable().zip(fresh.parameters().trainable())) {
+            be.toHost(a.grad()).toList() shouldBe be.toHost(b.grad()).toList()
+        }
     }
 })
