@@ -50,6 +50,24 @@ public final class ProfilingBackend extends Backend {
         flops.clear();
     }
 
+    private void timed(String op, Runnable kernel) {
+        long t = System.nanoTime();
+        kernel.run();
+        record(op, t);
+    }
+
+    private float timed(String op, FloatKernel kernel) {
+        long t = System.nanoTime();
+        float result = kernel.run();
+        record(op, t);
+        return result;
+    }
+
+    /** A kernel that returns a scalar (a loss, a sum). */
+    private interface FloatKernel {
+        float run();
+    }
+
     private void record(String op, long start) {
         long[] t = times.computeIfAbsent(op, k -> new long[2]);
         t[0]++;
@@ -76,51 +94,37 @@ public final class ProfilingBackend extends Backend {
 
     @Override
     protected void uploadKernel(float[] src, Tensor dst) {
-        long t = System.nanoTime();
-        inner.uploadKernel(src, dst);
-        record("upload", t);
+        timed("upload", () -> inner.uploadKernel(src, dst));
     }
 
     @Override
     protected void uploadKernel(int[] src, Tensor dst) {
-        long t = System.nanoTime();
-        inner.uploadKernel(src, dst);
-        record("upload", t);
+        timed("upload", () -> inner.uploadKernel(src, dst));
     }
 
     @Override
     protected void downloadKernel(Tensor src, float[] dst) {
-        long t = System.nanoTime();
-        inner.downloadKernel(src, dst);
-        record("toHost", t);
+        timed("toHost", () -> inner.downloadKernel(src, dst));
     }
 
     @Override
     protected void downloadKernel(Tensor src, int[] dst) {
-        long t = System.nanoTime();
-        inner.downloadKernel(src, dst);
-        record("toHost", t);
+        timed("toHost", () -> inner.downloadKernel(src, dst));
     }
 
     @Override
     protected void fillKernel(Tensor x, float value) {
-        long t = System.nanoTime();
-        inner.fillKernel(x, value);
-        record("fill", t);
+        timed("fill", () -> inner.fillKernel(x, value));
     }
 
     @Override
     protected void copyKernel(Tensor src, int srcOff, Tensor dst, int dstOff, int count) {
-        long t = System.nanoTime();
-        inner.copyKernel(src, srcOff, dst, dstOff, count);
-        record("copy", t);
+        timed("copy", () -> inner.copyKernel(src, srcOff, dst, dstOff, count));
     }
 
     @Override
     protected void copyRowsKernel(int rows, int cols, RowView src, RowView dst) {
-        long t = System.nanoTime();
-        inner.copyRowsKernel(rows, cols, src, dst);
-        record("copyRows", t);
+        timed("copyRows", () -> inner.copyRowsKernel(rows, cols, src, dst));
     }
 
     @Override
@@ -139,170 +143,120 @@ public final class ProfilingBackend extends Backend {
 
     @Override
     protected void addKernel(Tensor a, Tensor b, Tensor out) {
-        long t = System.nanoTime();
-        inner.addKernel(a, b, out);
-        record("add", t);
+        timed("add", () -> inner.addKernel(a, b, out));
     }
 
     @Override
     protected void scaleColumnsKernel(Tensor x, Tensor gamma, Tensor out) {
-        long t = System.nanoTime();
-        inner.scaleColumnsKernel(x, gamma, out);
-        record("scaleColumns", t);
+        timed("scaleColumns", () -> inner.scaleColumnsKernel(x, gamma, out));
     }
 
     @Override
     protected void scaleColumnsBackwardKernel(Tensor dy, Tensor x, Tensor gamma, Tensor dx, Tensor dgamma) {
-        long t = System.nanoTime();
-        inner.scaleColumnsBackwardKernel(dy, x, gamma, dx, dgamma);
-        record("scaleColumnsBackward", t);
+        timed("scaleColumnsBackward", () -> inner.scaleColumnsBackwardKernel(dy, x, gamma, dx, dgamma));
     }
 
     @Override
     protected void scaleKernel(Tensor x, float alpha) {
-        long t = System.nanoTime();
-        inner.scaleKernel(x, alpha);
-        record("scale", t);
+        timed("scale", () -> inner.scaleKernel(x, alpha));
     }
 
     @Override
     protected void axpyKernel(float alpha, Tensor x, Tensor y) {
-        long t = System.nanoTime();
-        inner.axpyKernel(alpha, x, y);
-        record("axpy", t);
+        timed("axpy", () -> inner.axpyKernel(alpha, x, y));
     }
 
     @Override
     protected void addBiasKernel(Tensor x, Tensor bias) {
-        long t = System.nanoTime();
-        inner.addBiasKernel(x, bias);
-        record("addBias", t);
+        timed("addBias", () -> inner.addBiasKernel(x, bias));
     }
 
     @Override
     protected void biasGradKernel(Tensor dy, Tensor dbias) {
-        long t = System.nanoTime();
-        inner.biasGradKernel(dy, dbias);
-        record("biasGrad", t);
+        timed("biasGrad", () -> inner.biasGradKernel(dy, dbias));
     }
 
     @Override
     protected void layerNormForwardKernel(Tensor x, Tensor gamma, Tensor beta, float eps,
                                           Tensor out, Tensor mean, Tensor rstd) {
-        long t = System.nanoTime();
-        inner.layerNormForwardKernel(x, gamma, beta, eps, out, mean, rstd);
-        record("layerNormForward", t);
+        timed("layerNormForward", () -> inner.layerNormForwardKernel(x, gamma, beta, eps, out, mean, rstd));
     }
 
     @Override
     protected void layerNormBackwardKernel(Tensor dout, Tensor x, Tensor gamma, Tensor mean, Tensor rstd,
                                            Tensor dx, Tensor dgamma, Tensor dbeta) {
-        long t = System.nanoTime();
-        inner.layerNormBackwardKernel(dout, x, gamma, mean, rstd, dx, dgamma, dbeta);
-        record("layerNormBackward", t);
+        timed("layerNormBackward", () -> inner.layerNormBackwardKernel(dout, x, gamma, mean, rstd, dx, dgamma, dbeta));
     }
 
     @Override
     protected void geluForwardKernel(Tensor x, Tensor out) {
-        long t = System.nanoTime();
-        inner.geluForwardKernel(x, out);
-        record("geluForward", t);
+        timed("geluForward", () -> inner.geluForwardKernel(x, out));
     }
 
     @Override
     protected void geluBackwardKernel(Tensor x, Tensor dout, Tensor dx) {
-        long t = System.nanoTime();
-        inner.geluBackwardKernel(x, dout, dx);
-        record("geluBackward", t);
+        timed("geluBackward", () -> inner.geluBackwardKernel(x, dout, dx));
     }
 
     @Override
     protected void softmaxKernel(Tensor x, Tensor out) {
-        long t = System.nanoTime();
-        inner.softmaxKernel(x, out);
-        record("softmax", t);
+        timed("softmax", () -> inner.softmaxKernel(x, out));
     }
 
     @Override
     protected void attentionForwardKernel(AttentionShape s, RowView q, RowView k, RowView v, RowView out, Tensor lse) {
-        long t = System.nanoTime();
-        inner.attentionForwardKernel(s, q, k, v, out, lse);
-        record("attentionForward", t);
+        timed("attentionForward", () -> inner.attentionForwardKernel(s, q, k, v, out, lse));
     }
 
     @Override
     protected void attentionBackwardKernel(AttentionShape s, RowView q, RowView k, RowView v, RowView out,
                                            RowView dout, Tensor lse, RowView dq, RowView dk, RowView dv) {
-        long t = System.nanoTime();
-        inner.attentionBackwardKernel(s, q, k, v, out, dout, lse, dq, dk, dv);
-        record("attentionBackward", t);
+        timed("attentionBackward", () -> inner.attentionBackwardKernel(s, q, k, v, out, dout, lse, dq, dk, dv));
     }
 
     @Override
     protected void gatherRowsKernel(Tensor src, Tensor index, Tensor dst, int srcRows, int width) {
-        long t = System.nanoTime();
-        inner.gatherRowsKernel(src, index, dst, srcRows, width);
-        record("gatherRows", t);
+        timed("gatherRows", () -> inner.gatherRowsKernel(src, index, dst, srcRows, width));
     }
 
     @Override
     protected void scatterAddRowsKernel(Tensor src, Tensor index, Tensor dst, int dstRows, int width) {
-        long t = System.nanoTime();
-        inner.scatterAddRowsKernel(src, index, dst, dstRows, width);
-        record("scatterAddRows", t);
+        timed("scatterAddRows", () -> inner.scatterAddRowsKernel(src, index, dst, dstRows, width));
     }
 
     @Override
     protected void patchifyKernel(Tensor imgs, int patch, boolean channelsLast, Tensor out) {
-        long t = System.nanoTime();
-        inner.patchifyKernel(imgs, patch, channelsLast, out);
-        record("patchify", t);
+        timed("patchify", () -> inner.patchifyKernel(imgs, patch, channelsLast, out));
     }
 
     @Override
     protected float maskedMseForwardKernel(Tensor pred, Tensor target, Tensor mask, boolean normPix) {
-        long t = System.nanoTime();
-        float loss = inner.maskedMseForwardKernel(pred, target, mask, normPix);
-        record("maskedMseForward", t);
-        return loss;
+        return timed("maskedMseForward", () -> inner.maskedMseForwardKernel(pred, target, mask, normPix));
     }
 
     @Override
     protected void maskedMseBackwardKernel(Tensor pred, Tensor target, Tensor mask, boolean normPix,
                                            float dLoss, Tensor dpred) {
-        long t = System.nanoTime();
-        inner.maskedMseBackwardKernel(pred, target, mask, normPix, dLoss, dpred);
-        record("maskedMseBackward", t);
+        timed("maskedMseBackward", () -> inner.maskedMseBackwardKernel(pred, target, mask, normPix, dLoss, dpred));
     }
 
     @Override
     protected float softmaxCrossEntropyKernel(Tensor logits, Tensor targets, Tensor dlogits) {
-        long t = System.nanoTime();
-        float loss = inner.softmaxCrossEntropyKernel(logits, targets, dlogits);
-        record("softmaxCrossEntropy", t);
-        return loss;
+        return timed("softmaxCrossEntropy", () -> inner.softmaxCrossEntropyKernel(logits, targets, dlogits));
     }
 
     @Override
     protected void adamwKernel(Tensor param, Tensor grad, Tensor m, Tensor v, AdamWParams p) {
-        long t = System.nanoTime();
-        inner.adamwKernel(param, grad, m, v, p);
-        record("adamw", t);
+        timed("adamw", () -> inner.adamwKernel(param, grad, m, v, p));
     }
 
     @Override
     protected float sumKernel(Tensor x) {
-        long t = System.nanoTime();
-        float s = inner.sumKernel(x);
-        record("sum", t);
-        return s;
+        return timed("sum", () -> inner.sumKernel(x));
     }
 
     @Override
     protected float sumSquaresKernel(Tensor x) {
-        long t = System.nanoTime();
-        float s = inner.sumSquaresKernel(x);
-        record("sumSquares", t);
-        return s;
+        return timed("sumSquares", () -> inner.sumSquaresKernel(x));
     }
 }
